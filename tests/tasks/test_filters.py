@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import copy
 import random
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
-from planfusion.tasks import filters, get_family
+from planfusion.tasks import filters
 from planfusion.tasks.family import Perturbation, Verdict
 from planfusion.tasks.filters import curate, find_loop
 from planfusion.tasks.record import FAMILIES, build_record, derive_seed, restamp
@@ -152,21 +152,13 @@ def test_find_loop() -> None:
 # ---------------------------------------------------------------- the real families
 
 
-def _family_or_skip(name: str):
-    """Skip only while the family's package has not landed; a broken package still fails loudly."""
-    try:
-        return get_family(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != f"planfusion.tasks.{name}":
-            raise
-        pytest.skip(f"family {name!r} not landed yet: {exc}")
-
-
 N_CLEAN = 24
 
 
-def _clean(name: str) -> tuple[Any, list[dict[str, Any]]]:
-    family = _family_or_skip(name)
+@pytest.fixture
+def clean(family_or_skip: Callable[[str], Any], name: str) -> tuple[Any, list[dict[str, Any]]]:
+    """The family and its first N_CLEAN clean records for master seed 7."""
+    family = family_or_skip(name)
     return family, list(family.generate(N_CLEAN, 7))
 
 
@@ -181,15 +173,14 @@ def _negatives(family: Any, clean: list[dict[str, Any]], kind: Perturbation) -> 
 
 
 @pytest.mark.parametrize("name", FAMILIES)
-def test_clean_records_are_all_kept(name: str) -> None:
-    _, clean = _clean(name)
-    decisions = curate(clean)
+def test_clean_records_are_all_kept(clean: tuple[Any, list[dict[str, Any]]]) -> None:
+    decisions = curate(clean[1])
     assert [(d.reason, d.detail) for d in decisions if not d.kept] == []
 
 
 @pytest.mark.parametrize("name", FAMILIES)
-def test_every_perturbation_is_caught_by_its_check(name: str) -> None:
-    family, clean = _clean(name)
+def test_every_perturbation_is_caught_by_its_check(name: str, clean: tuple[Any, list[dict[str, Any]]]) -> None:
+    family, clean = clean
     assert family.perturbations, f"{name} declares no perturbations"
     for kind in family.perturbations:
         negatives = _negatives(family, clean, kind)
@@ -205,7 +196,7 @@ def test_every_perturbation_is_caught_by_its_check(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", FAMILIES)
-def test_same_record_twice_is_an_exact_duplicate(name: str) -> None:
-    _, clean = _clean(name)
+def test_same_record_twice_is_an_exact_duplicate(clean: tuple[Any, list[dict[str, Any]]]) -> None:
+    _, clean = clean
     decisions = curate([clean[0], clean[1], copy.deepcopy(clean[0])])
     assert [(d.reason, d.detail) for d in decisions] == [("kept", ""), ("kept", ""), ("duplicate_exact", clean[0]["id"])]
