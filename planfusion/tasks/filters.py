@@ -115,7 +115,7 @@ def _judge(
         verdict = _verify(family, record)
         if not verdict.passed:
             checks = tuple(dict.fromkeys(check for check, _ in verdict.violations))
-            detail = "; ".join(f"{check}: {text}" for check, text in verdict.violations)
+            detail = "; ".join(f"{check}: {text}" if text else check for check, text in verdict.violations)
             return drop("failed_verification", detail, checks, verdict.metrics)
         steps = family.count_steps(record)
         if steps < family.min_steps:
