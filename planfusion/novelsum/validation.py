@@ -1,0 +1,83 @@
+"""Input checks shared by density, selection and scoring: bad input fails early with what and where."""
+
+from __future__ import annotations
+
+import numpy as np
+
+VARIANTS: tuple[str, ...] = ("magicagent", "released")
+METRICS: tuple[str, ...] = ("cosine", "precomputed")
+
+
+def check_variant(variant: str) -> str:
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; expected one of {', '.join(VARIANTS)}")
+    return variant
+
+
+def check_kappas(kappa1: float, kappa2: float) -> None:
+    for name, value in (("kappa1", kappa1), ("kappa2", kappa2)):
+        if not np.isfinite(value) or value < 0:
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+
+
+def check_budget(budget: int, n_pool: int) -> int:
+    if int(budget) != budget or budget < 1:
+        raise ValueError(f"budget must be an integer >= 1, got {budget!r}")
+    if budget > n_pool:
+        raise ValueError(f"budget {budget} is larger than the pool ({n_pool} samples)")
+    return int(budget)
+
+
+def check_k(k: int, n_distinct: int) -> int:
+    if int(k) != k or k < 1:
+        raise ValueError(f"K must be an integer >= 1, got {k!r}")
+    if k >= n_distinct:
+        raise ValueError(
+            f"K={k} needs more than K distinct samples in the pool, but it has {n_distinct}"
+        )
+    return int(k)
+
+
+def unit_embeddings(embeddings: np.ndarray) -> np.ndarray:
+    """Check an (N, D) embedding array and return it L2-normalised as C-contiguous float32."""
+    x = np.asarray(embeddings)
+    if x.ndim != 2:
+        raise ValueError(f"embeddings must be a 2-D (N, D) array, got shape {x.shape}")
+    if x.shape[0] < 1 or x.shape[1] < 1:
+        raise ValueError(f"embeddings must be non-empty, got shape {x.shape}")
+    if not np.issubdtype(x.dtype, np.number):
+        raise ValueError(f"embeddings must be numeric, got dtype {x.dtype}")
+    x = x.astype(np.float32, copy=False)
+    bad = ~np.isfinite(x).all(axis=1)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        raise ValueError(f"embeddings contain NaN or infinite values in rows {rows[:10].tolist()}")
+    norms = np.linalg.norm(x, axis=1)
+    zero = norms == 0
+    if zero.any():
+        rows = np.flatnonzero(zero)
+        raise ValueError(f"embeddings contain zero vectors (no direction) in rows {rows[:10].tolist()}")
+    return np.ascontiguousarray(x / norms[:, None], dtype=np.float32)
+
+
+def distance_matrix(distances: np.ndarray, *, atol: float = 1e-9) -> np.ndarray:
+    """Check a precomputed (N, N) distance matrix: square, finite, symmetric, >= 0, zero diagonal."""
+    d = np.asarray(distances, dtype=np.float64)
+    if d.ndim != 2 or d.shape[0] != d.shape[1]:
+        raise ValueError(f"a precomputed distance matrix must be square (N, N), got shape {d.shape}")
+    if d.shape[0] < 1:
+        raise ValueError("a precomputed distance matrix must be non-empty")
+    if not np.isfinite(d).all():
+        i, j = np.argwhere(~np.isfinite(d))[0]
+        raise ValueError(f"distance matrix has a NaN or infinite value at ({i}, {j})")
+    if (d < 0).any():
+        i, j = np.argwhere(d < 0)[0]
+        raise ValueError(f"distance matrix has a negative distance {d[i, j]} at ({i}, {j})")
+    asym = np.abs(d - d.T) > atol
+    if asym.any():
+        i, j = np.argwhere(asym)[0]
+        raise ValueError(f"distance matrix is not symmetric: d[{i},{j}]={d[i, j]} but d[{j},{i}]={d[j, i]}")
+    if (np.abs(np.diag(d)) > atol).any():
+        i = int(np.flatnonzero(np.abs(np.diag(d)) > atol)[0])
+        raise ValueError(f"distance matrix must have a zero diagonal, d[{i},{i}]={d[i, i]}")
+    return d
