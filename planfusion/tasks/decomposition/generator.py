@@ -1,0 +1,133 @@
+"""Clean records: draw a draft, derive its gold workflow, render texts, stamp the record envelope.
+
+Everything random comes from ``random.Random(derive_seed(master_seed, index, GENERATOR, VERSION))``,
+consumed in a fixed order, so a record depends only on (version, master seed, index, params).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Callable, Iterator
+
+from planfusion.tasks.decomposition.draft import Draft, Step, draw
+from planfusion.tasks.decomposition.gold import build_gold
+from planfusion.tasks.decomposition.params import resolve_params
+from planfusion.tasks.decomposition.render import (
+    SYSTEM_PROMPT,
+    instruction_text,
+    join_words,
+    think_text,
+    workflow_text,
+)
+from planfusion.tasks.family import Record
+from planfusion.tasks.record import build_record, derive_seed
+
+FAMILY = "decomposition"
+GENERATOR = "planfusion.decomposition"
+VERSION = "1"
+
+
+def generate_one(master_seed: int, index: int, params: dict[str, Any] | None = None) -> Record:
+    return _generate(master_seed, index, resolve_params(params))
+
+
+def generate(n: int, seed: int, params: dict[str, Any] | None = None, start: int = 0) -> Iterator[Record]:
+    resolved = resolve_params(params)
+    for index in range(start, start + n):
+        yield _generate(seed, index, resolved)
+
+
+def _generate(master_seed: int, index: int, params: dict[str, Any]) -> Record:
+    seed = derive_seed(master_seed, index, GENERATOR, VERSION)
+    rng = random.Random(seed)
+    return assemble(draw(rng, params), rng, master_seed, index, seed, params)
+
+
+def assemble(draft: Draft, rng: random.Random, master_seed: int, index: int, seed: int, params: dict[str, Any],
+             parent_id: str | None = None, perturbation: str | None = None) -> Record:
+    """The record for a draft (perturbations call it with a modified draft and their parent's lineage)."""
+    domain, binding = draft.domain, draft.binding
+    gold = build_gold(draft)
+    number = {step: k + 1 for k, step in enumerate(gold.order)}
+
+    slots = {**binding, "items": join_words(draft.items)}
+
+    def fill(template: str, item: str | None) -> str:
+        return template.format(item=item, **slots)
+
+    def name(artifact: str, item: str | None) -> str:
+        return fill(domain.artifact[artifact].name, item)
+
+    def output(step: Step) -> str:
+        return name(step.action.output, step.item)
+
+    steps = draft.steps
+    nodes = [fill(steps[i].action.text, steps[i].item) for i in gold.order]
+    needs = [[(output(steps[p]), number[p]) for p in sorted(steps[i].inputs, key=number.get)] for i in gold.order]
+    offered = [{"action": text, "needs": [art for art, _ in wanted], "produces": output(steps[i])}
+               for text, wanted, i in zip(nodes, needs, gold.order)]
+    offered += [{"action": fill(d.action.text, d.item), "needs": _distractor_needs(draft, d, name),
+                 "produces": output(d)} for d in draft.distractors]
+    rng.shuffle(offered)
+    notes = [[nodes[u - 1], nodes[v - 1]] for u, v in gold.edges if rng.random() >= draft.implicit_ratio]
+    rng.shuffle(notes)
+
+    deliverables = [output(steps[g]) for g in draft.goals]
+    goals = [fill(phrase, None) if (phrase := domain.artifact[steps[g].action.output].goal) else f"produce the {name}"
+             for g, name in zip(draft.goals, deliverables)]
+    context = fill(rng.choice(domain.contexts), None)
+    parts = [group["title"] for group in gold.subgoals] if draft.levels > 1 else []
+    instruction = instruction_text(rng, context, goals, parts, offered, notes)
+    answer = workflow_text(nodes, gold.edges)
+    distractors = [fill(d.action.text, d.item) for d in draft.distractors]
+    think = think_text(rng, goals, deliverables, gold.subgoals, nodes, needs, gold.implied, distractors, answer)
+
+    implicit = 1 - len(notes) / len(gold.edges) if gold.edges else 1.0
+    knobs = {"nodes": len(nodes), "edges": len(gold.edges), "depth": gold.depth, "width": gold.width,
+             "joins": gold.joins, "items": len(draft.items), "hierarchy_levels": draft.levels,
+             "distractors": len(distractors), "implicit_ratio": round(implicit, 3)}
+    return build_record(
+        family=FAMILY,
+        subtype=draft.subtype,
+        task={"instruction": instruction, "domain": domain.key, "goals": goals, "goal_artifacts": deliverables,
+              "actions": offered, "ordering_notes": notes},
+        ground_truth={"nodes": nodes, "edges": [list(e) for e in gold.edges],
+                      "kinds": [f"{domain.key}.{steps[i].action.key}" for i in gold.order],
+                      "subgoals": gold.subgoals},
+        trajectory=[{"role": "system", "content": SYSTEM_PROMPT},
+                    {"role": "user", "content": instruction},
+                    {"role": "assistant", "content": answer, "think": think}],
+        answer=answer,
+        difficulty={"level": difficulty_level(knobs), "knobs": knobs},
+        quality={"n_steps": len(nodes), "n_tool_calls": 0, "n_errors_recovered": 0, "has_reflection": False,
+                 "format_ok": True, "answer_correct": True, "flags": []},
+        generator=GENERATOR,
+        version=VERSION,
+        master_seed=master_seed,
+        index=index,
+        seed=seed,
+        params=params,
+        text=instruction + "\n\n" + answer,
+        parent_id=parent_id,
+        perturbation=perturbation,
+    )
+
+
+def _distractor_needs(draft: Draft, step: Step, name: Callable[[str, str | None], str]) -> list[str]:
+    """What an unneeded action would consume, resolved like a real step (a global action needs every item's)."""
+    names = []
+    for need in step.action.needs:
+        if not draft.domain.artifact[need].per_item:
+            scopes: tuple[str | None, ...] = (None,)
+        else:
+            scopes = (step.item,) if step.item is not None else draft.items
+        names += [name(need, scope) for scope in scopes]
+    return names
+
+
+def difficulty_level(knobs: dict[str, Any]) -> int:
+    """1..5 from size, joins, distractors, hidden dependencies and sub-goal depth (size weighs most)."""
+    score = (0.4 * (knobs["nodes"] - 3) / 22 + 0.15 * min(knobs["joins"], 6) / 6
+             + 0.15 * min(knobs["distractors"], 8) / 8 + 0.15 * knobs["implicit_ratio"]
+             + 0.15 * (knobs["hierarchy_levels"] - 1) / 2)
+    return 1 + min(4, int(score * 5))

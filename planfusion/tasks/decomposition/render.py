@@ -1,0 +1,116 @@
+"""Texts of a task: the instruction a solver sees, the reasoning it should produce, the WorfBench answer.
+
+Phrasings vary by the record's RNG so that texts differ beyond entity names; structure never does.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Iterable, Sequence
+
+SYSTEM_PROMPT = (
+    "You are a planning assistant. Break the user's goal into sub-goals, work out which of the offered "
+    "actions it needs and which must come before which, then give the workflow as a graph in the "
+    "requested format."
+)
+FORMAT_HELP = (
+    "Answer with the workflow in this format, one numbered action per line, then every direct dependency "
+    "as an edge:\nNode:\n1: <action>\n2: <action>\n...\nEdge: (START,1) (1,2) ... (n,END)\n"
+    "Copy the action texts exactly, use only the actions the goal needs, connect START to the actions that "
+    "need nothing and the final actions to END."
+)
+_GOAL = ("Your task: {goals}.", "The goal is to {goals}.", "We need to {goals}.", "Please plan how to {goals}.")
+_PARTS = ("The work falls into these parts: {parts}.", "Think of it in parts: {parts}.",
+          "It breaks down into {parts}.")
+_OFFER_HEAD = ("Available actions (not all of them are needed):", "You can use these actions; some are irrelevant:",
+               "Action catalogue (it includes actions the goal does not need):")
+_OFFER_LINE = ("- {action}: uses {needs}; produces the {output}.", "- {action} (input: {needs}; output: the {output})")
+_NOTES_HEAD = ("Ordering constraints from the team:", "Also keep in mind:", "Known dependencies:")
+_NOTE_LINE = ('- "{first}" has to be finished before "{then}" starts.', '- "{then}" can only start after "{first}".')
+_OPENER = (
+    "The goal is to {goals}. It is reached once the {deliverables} exist, so I work backwards from them "
+    "through the artifacts each action uses, and leave out whatever nothing needs.",
+    "I need to {goals}. The deliverables are the {deliverables}; tracing back which action produces each "
+    "input gives the steps, and anything that feeds nothing is not part of the plan.",
+)
+
+
+def sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def join_words(words: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def workflow_text(nodes: Sequence[str], edges: Iterable[tuple[int, int]]) -> str:
+    """WorfBench's answer: numbered nodes, then START edges, dependencies and END edges."""
+    edges = sorted(edges)
+    targets = {v for _, v in edges}
+    sources = {u for u, _ in edges}
+    numbers = range(1, len(nodes) + 1)
+    pairs = ([f"(START,{i})" for i in numbers if i not in targets] + [f"({u},{v})" for u, v in edges]
+             + [f"({i},END)" for i in numbers if i not in sources])
+    lines = ["Node:"] + [f"{i}: {text}" for i, text in zip(numbers, nodes)] + ["Edge: " + " ".join(pairs)]
+    return "\n".join(lines)
+
+
+def instruction_text(rng: random.Random, context: str, goals: list[str], parts: list[str],
+                     offered: list[dict[str, Any]], notes: list[list[str]]) -> str:
+    head = sentence(context) + " " + rng.choice(_GOAL).format(goals=join_words(goals))
+    if parts:
+        head += " " + rng.choice(_PARTS).format(parts=join_words([p[:1].lower() + p[1:] for p in parts]))
+    line = rng.choice(_OFFER_LINE)
+    blocks = [head, "\n".join([rng.choice(_OFFER_HEAD)] + [
+        line.format(action=a["action"], output=a["produces"],
+                    needs=join_words(["the " + n for n in a["needs"]]) if a["needs"] else "nothing")
+        for a in offered])]
+    if notes:
+        note = rng.choice(_NOTE_LINE)
+        blocks.append("\n".join([rng.choice(_NOTES_HEAD)] + [note.format(first=a, then=b) for a, b in notes]))
+    blocks.append(FORMAT_HELP)
+    return "\n\n".join(blocks)
+
+
+def think_text(rng: random.Random, goals: list[str], deliverables: list[str], subgoals: list[dict[str, Any]],
+               nodes: list[str], needs: list[list[tuple[str, int]]], implied: Sequence[tuple[int, int]],
+               distractors: list[str], answer: str) -> str:
+    """Goal, sub-goal tree, dependencies traced back from the end, pruned edges, unused actions, the plan.
+
+    ``needs[k]`` lists (artifact, producing node number) for node k+1.
+    """
+    lines = [rng.choice(_OPENER).format(goals=join_words(goals), deliverables=join_words(deliverables)), "",
+             "Sub-goals:"]
+    lines += _tree_lines(subgoals, nodes, "", 0)
+    lines += ["", "Dependencies, working back from the end:"]
+    for number in range(len(nodes), 0, -1):
+        wanted = needs[number - 1]
+        if wanted:
+            sources = join_words([f'the {art} (step {p}, "{nodes[p - 1]}")' for art, p in wanted])
+            lines.append(f'- Step {number}, "{nodes[number - 1]}", needs {sources}.')
+        else:
+            lines.append(f'- Step {number}, "{nodes[number - 1]}", needs nothing, so it starts from START.')
+    if implied:
+        pairs = join_words([f"{u}->{v}" for u, v in implied])
+        lines.append(f"Some of these inputs already arrive through longer chains, so {pairs} get no edge of "
+                     "their own.")
+    if distractors:
+        lines += ["", "Not needed, since nothing on the way to the goal uses their outputs: "
+                  + join_words([f'"{d}"' for d in distractors]) + "."]
+    lines += ["", "Final workflow:", answer]
+    return "\n".join(lines)
+
+
+def _tree_lines(tree: list[dict[str, Any]], nodes: list[str], prefix: str, depth: int) -> list[str]:
+    lines = []
+    for k, group in enumerate(tree, 1):
+        label = f"{prefix}{k}."
+        indent = "   " * depth
+        if "steps" in group:
+            steps = "; ".join(f"{n}) {nodes[n - 1]}" for n in group["steps"])
+            lines.append(f"{indent}{label} {group['title']}: {steps}")
+        else:
+            lines.append(f"{indent}{label} {group['title']}")
+            lines += _tree_lines(group["subgoals"], nodes, label, depth + 1)
+    return lines

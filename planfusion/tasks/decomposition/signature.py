@@ -1,0 +1,59 @@
+"""Structural signature and step count, read from the ground truth alone.
+
+The signature hashes the gold DAG with each node labelled by its action kind (entity names such as
+cities or datasets erased) plus the sub-goal depth; two records share it when one is the other with
+renamed entities or renumbered nodes. Each node gets a hash of its kind and its ancestors' hashes
+and one of its kind and its descendants' hashes; the sorted multiset of both is the signature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from planfusion.tasks.family import Record
+from planfusion.tasks.record import canonical_json, sha256_hex
+
+
+def count_steps(record: Record) -> int:
+    """Nodes of the gold workflow (the task's size, whatever the answer claims)."""
+    truth = record.get("ground_truth")
+    nodes = truth.get("nodes") if isinstance(truth, dict) else None
+    return len(nodes) if isinstance(nodes, list) else 0
+
+
+def structural_signature(record: Record) -> str:
+    truth = record.get("ground_truth")
+    try:
+        kinds = [str(k) for k in truth["kinds"]]
+        edges = [(a - 1, b - 1) for a, b in truth["edges"]]
+        down = _rolled(kinds, edges)
+        up = _rolled(kinds, [(b, a) for a, b in edges])
+        shape: Any = [_depth(truth.get("subgoals")), sorted(d + u for d, u in zip(down, up))]
+    except (TypeError, KeyError, ValueError, IndexError):
+        shape = ["unreadable", truth]
+    return sha256_hex(canonical_json([record.get("family"), shape]))[:32]
+
+
+def _rolled(kinds: list[str], edges: list[tuple[int, int]]) -> list[str]:
+    """Per node, a hash of its kind and of its predecessors' hashes (in topological order)."""
+    preds: list[list[int]] = [[] for _ in kinds]
+    for a, b in edges:
+        preds[b].append(a)
+    memo: dict[int, str] = {}
+
+    def visit(v: int, depth: int) -> str:
+        if v not in memo:
+            if depth > len(kinds):
+                raise ValueError("cycle in ground truth")
+            inner = "|".join(sorted(visit(p, depth + 1) for p in preds[v]))
+            memo[v] = hashlib.blake2b(f"{kinds[v]}({inner})".encode(), digest_size=8).hexdigest()
+        return memo[v]
+
+    return [visit(v, 0) for v in range(len(kinds))]
+
+
+def _depth(subgoals: Any) -> int:
+    if not isinstance(subgoals, list) or not subgoals:
+        return 0
+    return 1 + max(_depth(g.get("subgoals")) if isinstance(g, dict) else 0 for g in subgoals)

@@ -1,0 +1,198 @@
+"""The independent verifier: re-derive the gold workflow from the task, then judge the answer against it.
+
+Two routes must agree (the generator's ground truth and a back-chaining over the offered actions'
+inputs and outputs done here), and the answer must contain exactly the needed actions, stay acyclic,
+and order every gold dependency (its transitive closure must contain each gold edge). Extra orderings
+(an over-serialised plan) are allowed; they show up in the metrics, not as violations.
+
+Check names, in the order they are reported: malformed_record, trajectory_format, gold_mismatch,
+broken_format, hallucinated_node, extra_node, duplicate_node, missing_node, cycle, dependency_violated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from planfusion.tasks.decomposition.scores import f1_chain, f1_graph
+from planfusion.tasks.decomposition.workflow import FormatError, find_cycle, normalize, parse_workflow, reachable
+from planfusion.tasks.family import Record, Verdict
+
+Violations = list[tuple[str, str]]
+
+
+def verify(record: Record) -> Verdict:
+    violations: Violations = []
+    task, truth = record.get("task"), record.get("ground_truth")
+    gold = _read_gold(truth, violations)
+    offered = _read_offered(task, violations)
+    if gold is None or offered is None:
+        return Verdict(False, tuple(violations))
+    nodes, edges = gold
+    _check_trajectory(record, violations)
+    _check_against_task(task, offered, nodes, edges, violations)
+    try:
+        answer = parse_workflow(record.get("answer"))
+    except FormatError as exc:
+        violations.append(("broken_format", str(exc)))
+        return Verdict(False, tuple(violations))
+
+    gold_index = {normalize(text): k for k, text in enumerate(nodes)}
+    offered_keys = {normalize(a["action"]) for a in offered}
+    mapped = [gold_index.get(normalize(text), -1) for text in answer.nodes]
+    _check_nodes(answer.nodes, mapped, offered_keys, nodes, violations)
+
+    n = len(answer.nodes)
+    cycle = find_cycle(n, answer.edges)
+    extra_orderings = 0
+    if cycle:
+        violations.append(("cycle", "nodes " + ", ".join(map(str, cycle)) + " depend on each other in a loop"))
+    else:
+        extra_orderings = _check_dependencies(answer.edges, mapped, nodes, edges, violations)
+    passed = not violations
+    metrics = {
+        "f1_chain": f1_chain(mapped, len(nodes), edges),
+        "f1_graph": f1_graph(answer, mapped, len(nodes), edges),
+        "extra_orderings": float(extra_orderings),
+        "optimal": float(passed and not extra_orderings),
+    }
+    return Verdict(passed, tuple(violations), metrics)
+
+
+def _read_gold(truth: Any, violations: Violations) -> tuple[list[str], list[tuple[int, int]]] | None:
+    """Gold nodes and 0-based edges, or None (with a violation) when ground truth is unusable."""
+    if not isinstance(truth, dict):
+        violations.append(("malformed_record", "ground_truth is not an object"))
+        return None
+    nodes, edges = truth.get("nodes"), truth.get("edges")
+    if not isinstance(nodes, list) or not nodes or not all(isinstance(t, str) for t in nodes):
+        violations.append(("malformed_record", "ground_truth.nodes is not a non-empty list of texts"))
+        return None
+    if not isinstance(edges, list) or not all(
+        isinstance(e, list) and len(e) == 2 and all(type(x) is int and 1 <= x <= len(nodes) for x in e) for e in edges
+    ):
+        violations.append(("malformed_record", "ground_truth.edges is not a list of [from, to] node numbers"))
+        return None
+    return nodes, [(a - 1, b - 1) for a, b in edges]
+
+
+def _read_offered(task: Any, violations: Violations) -> list[dict[str, Any]] | None:
+    actions = task.get("actions") if isinstance(task, dict) else None
+    if not isinstance(actions, list) or not all(
+        isinstance(a, dict) and isinstance(a.get("action"), str) and isinstance(a.get("produces"), str)
+        and isinstance(a.get("needs"), list) and all(isinstance(x, str) for x in a["needs"]) for a in actions
+    ):
+        violations.append(("malformed_record", "task.actions is not a list of {action, needs, produces}"))
+        return None
+    return actions
+
+
+def _check_trajectory(record: Record, violations: Violations) -> None:
+    trajectory = record.get("trajectory")
+    if not isinstance(trajectory, list) or not trajectory or not all(isinstance(m, dict) for m in trajectory):
+        violations.append(("trajectory_format", "trajectory is not a non-empty list of messages"))
+        return
+    roles = [m.get("role") for m in trajectory]
+    last = trajectory[-1]
+    if "user" not in roles or any(r not in ("system", "user", "assistant", "tool") for r in roles):
+        violations.append(("trajectory_format", f"unexpected roles {roles}"))
+    elif last.get("role") != "assistant" or last.get("content") != record.get("answer"):
+        violations.append(("trajectory_format", "the last message is not the assistant's final answer"))
+    elif any(m.get("role") == "assistant" and not isinstance(m.get("think"), str) for m in trajectory):
+        violations.append(("trajectory_format", "an assistant message carries no think text"))
+
+
+def _check_against_task(task: dict[str, Any], offered: list[dict[str, Any]], nodes: list[str],
+                        edges: list[tuple[int, int]], violations: Violations) -> None:
+    """Back-chain from the goal artifacts over the offered actions; the result must be the ground truth."""
+    producer: dict[str, str] = {}
+    needs: dict[str, list[str]] = {}
+    for action in offered:
+        if action["produces"] in producer:
+            violations.append(("gold_mismatch", f"two offered actions produce the {action['produces']}"))
+            return
+        producer[action["produces"]] = action["action"]
+        needs[action["action"]] = action["needs"]
+    goals = task.get("goal_artifacts")
+    if not isinstance(goals, list) or not goals or any(g not in producer for g in goals):
+        violations.append(("gold_mismatch", "the goal artifacts are not all produced by offered actions"))
+        return
+    needed: list[str] = []
+    position: dict[str, int] = {}
+    arcs: set[tuple[int, int]] = set()
+    stack = [producer[g] for g in goals]
+    while stack:
+        action = stack.pop()
+        if action in position:
+            continue
+        position[action] = len(needed)
+        needed.append(action)
+        for x in needs[action]:
+            if x not in producer:
+                violations.append(("gold_mismatch", f"no offered action produces the {x} that {action!r} needs"))
+                return
+            stack.append(producer[x])
+    for action in needed:
+        arcs.update((position[producer[x]], position[action]) for x in needs[action])
+    derived = {(needed[a], needed[b]) for a, b in _direct(len(needed), arcs)}
+    stated = {(nodes[a], nodes[b]) for a, b in edges}
+    if sorted(needed) != sorted(nodes) or derived != stated:
+        missing = sorted(set(nodes) ^ set(needed)) or sorted(derived ^ stated)
+        violations.append(("gold_mismatch", f"ground truth and the task's artifacts disagree on {missing[:3]}"))
+        return
+    reach = reachable(len(needed), [(a + 1, b + 1) for a, b in arcs])
+    notes = task.get("ordering_notes", [])
+    for note in notes if isinstance(notes, list) else [None]:
+        ok = (isinstance(note, list) and len(note) == 2 and all(x in position for x in note)
+              and position[note[1]] + 1 in reach[position[note[0]] + 1])
+        if not ok:
+            violations.append(("gold_mismatch", f"ordering note {note!r} is not a dependency of the gold workflow"))
+            return
+
+
+def _direct(n: int, arcs: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Arcs not implied by a longer path: drop a->b when b is reachable from another successor of a."""
+    reach = reachable(n, [(a + 1, b + 1) for a, b in arcs])
+    succ: dict[int, list[int]] = {}
+    for a, b in arcs:
+        succ.setdefault(a, []).append(b)
+    return {(a, b) for a, b in arcs if not any(b + 1 in reach[c + 1] for c in succ[a] if c != b)}
+
+
+def _check_nodes(answer_nodes: tuple[str, ...], mapped: list[int], offered_keys: set[str], nodes: list[str],
+                 violations: Violations) -> None:
+    for text, k in zip(answer_nodes, mapped):
+        if k < 0 and normalize(text) not in offered_keys:
+            violations.append(("hallucinated_node", f"{text!r} is not one of the offered actions"))
+    for text, k in zip(answer_nodes, mapped):
+        if k < 0 and normalize(text) in offered_keys:
+            violations.append(("extra_node", f"{text!r} is offered but the goal does not need it"))
+    seen: set[int] = set()
+    for text, k in zip(answer_nodes, mapped):
+        if k >= 0 and k in seen:
+            violations.append(("duplicate_node", f"{text!r} appears more than once"))
+        seen.add(k)
+    for k, text in enumerate(nodes):
+        if k not in seen:
+            violations.append(("missing_node", f"{text!r} is needed but absent"))
+
+
+def _check_dependencies(answer_edges: tuple[tuple[int, int], ...], mapped: list[int], nodes: list[str],
+                        edges: list[tuple[int, int]], violations: Violations) -> int:
+    """Report gold edges the answer does not order; return how many orderings it adds beyond the gold's."""
+    reach = reachable(len(mapped), answer_edges)
+    copies: dict[int, list[int]] = {}
+    for position, k in enumerate(mapped, 1):
+        if k >= 0:
+            copies.setdefault(k, []).append(position)
+
+    def ordered(a: int, b: int) -> bool:
+        return any(y in reach[x] for x in copies[a] for y in copies[b])
+
+    for a, b in edges:
+        if a in copies and b in copies and not ordered(a, b):
+            how = "reversed" if ordered(b, a) else "not ordered"
+            violations.append(("dependency_violated", f"{nodes[a]!r} must come before {nodes[b]!r} ({how})"))
+    gold_reach = reachable(len(nodes), [(a + 1, b + 1) for a, b in edges])
+    present = sorted(copies)
+    return sum(1 for a in present for b in present
+               if a != b and b + 1 not in gold_reach[a + 1] and ordered(a, b))
