@@ -233,6 +233,11 @@ def _think(rng: random.Random, c: dict[str, Any], solution: dict[str, Any]) -> t
             if b - a < d:
                 continue
             if day == solution["day"] and a <= solution["start"] < b:
+                if solution["start"] == a:
+                    out.append(f"The gap {hhmm(a)}-{hhmm(b)} holds the {d} minutes.")
+                else:
+                    out.append(f"The gap {hhmm(a)}-{hhmm(b)} is free, but {pref_sentence(lo_p)[:-1]}, "  # type: ignore[arg-type]
+                               f"so the meeting starts at {hhmm(solution['start'])}.")
                 break
             # a long enough gap before the answer can only be ruled out by a preference
             blocker = lo_p if lo_p is not None and max(a, lo) + d > b else hi_p

@@ -1,0 +1,328 @@
+"""scheduling family: clean records verify, negatives are caught by the check meant for them,
+instructions round-trip, solvers are exact, output is deterministic and varied."""
+
+from __future__ import annotations
+
+import ast
+import copy
+import itertools
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from planfusion.tasks import get_family
+from planfusion.tasks.family import TaskFamily
+from planfusion.tasks.filters import curate
+from planfusion.tasks.record import REQUIRED_FIELDS, canonical_json, content_hash, derive_seed
+from planfusion.tasks.scheduling import FAMILY, solvers
+from planfusion.tasks.scheduling.instruction_parser import parse_instruction
+
+PACKAGE = Path(__file__).resolve().parents[2] / "planfusion" / "tasks" / "scheduling"
+FILTER_REASONS = ("too_easy", "loop", "contradiction")
+
+
+def _stream(n: int, seed: int = 7) -> list[dict]:
+    return list(FAMILY.generate(n, seed))
+
+
+@pytest.fixture(scope="module")
+def clean() -> list[dict]:
+    return _stream(400)
+
+
+def _negatives(records: list[dict], kind: str) -> list[tuple[dict, dict]]:
+    perturbation = next(p for p in FAMILY.perturbations if p.kind == kind)
+    out = []
+    for record in records:
+        rng = random.Random(derive_seed(7, record["lineage"]["index"], f"negative:{kind}", FAMILY.version))
+        negative = perturbation.apply(record, rng)
+        if negative is not None:
+            out.append((record, negative))
+    return out
+
+
+def test_family_contract() -> None:
+    assert get_family("scheduling") is FAMILY
+    for member in [*TaskFamily.__annotations__, "generate_one", "generate", "verify", "count_steps",
+                   "structural_signature", "contradiction"]:
+        assert hasattr(FAMILY, member), member
+    assert (FAMILY.name, FAMILY.generator, FAMILY.version) == ("scheduling", "planfusion.scheduling", "1")
+    assert FAMILY.subtypes == ("calendar_meeting", "meeting_route", "trip_itinerary", "job_shop")
+    assert FAMILY.min_steps == 2
+    kinds = [p.kind for p in FAMILY.perturbations]
+    assert len(kinds) == len(set(kinds))
+    assert {"slot_in_busy_block", "preference_violated", "not_earliest", "travel_ignored", "precedence_broken",
+            "capacity_exceeded", "format_broken", "too_few_steps", "contradiction"} <= set(kinds)
+
+
+def test_clean_records_pass_and_are_well_formed(clean: list[dict]) -> None:
+    assert {r["subtype"] for r in clean} == set(FAMILY.subtypes)
+    for record in clean:
+        verdict = FAMILY.verify(record)
+        assert verdict.passed, (record["id"], verdict.violations)
+        for name, kind in REQUIRED_FIELDS.items():
+            assert isinstance(record[name], kind), name
+        assert record["id"].startswith("sch-") and record["family"] == "scheduling"
+        assert record["lineage"]["content_hash"] == content_hash(record)
+        assert record["lineage"]["seed"] == derive_seed(7, record["lineage"]["index"], FAMILY.generator, FAMILY.version)
+        roles = [m["role"] for m in record["trajectory"]]
+        assert roles == ["system", "user", "assistant"]
+        assert record["trajectory"][-1]["content"] == record["answer"] and record["trajectory"][-1]["think"]
+        assert record["text"] == record["task"]["instruction"] + "\n\n" + record["answer"]
+        assert 1 <= record["difficulty"]["level"] <= 5 and record["difficulty"]["knobs"]
+        assert record["quality"]["n_steps"] == FAMILY.count_steps(record) >= FAMILY.min_steps
+        assert FAMILY.contradiction(record) is None
+        json.loads(canonical_json(record))  # plain JSON all the way down
+    assert any(r["quality"]["has_reflection"] for r in clean)
+
+
+def test_instruction_round_trips_to_constraints(clean: list[dict]) -> None:
+    for record in clean:
+        assert parse_instruction(record["subtype"], record["task"]["instruction"]) == record["ground_truth"]["constraints"]
+
+
+def _expected_kinds(subtype: str) -> set[str]:
+    specific = {
+        "calendar_meeting": {"slot_in_busy_block", "preference_violated", "not_earliest"},
+        "meeting_route": {"travel_ignored", "window_violated", "not_optimal"},
+        "trip_itinerary": {"flight_not_direct", "stay_length_wrong"},
+        "job_shop": {"precedence_broken", "capacity_exceeded", "deadline_missed", "not_optimal"},
+    }
+    return specific[subtype] | {"format_broken", "too_few_steps", "contradiction"}
+
+
+@pytest.mark.parametrize("perturbation", FAMILY.perturbations, ids=lambda p: p.kind)
+def test_each_negative_is_caught_by_its_check(clean: list[dict], perturbation) -> None:
+    records = clean[:160]
+    pairs = _negatives(records, perturbation.kind)
+    subtypes = {parent["subtype"] for parent, _ in pairs}
+    assert subtypes == {s for s in FAMILY.subtypes if perturbation.kind in _expected_kinds(s)}
+    for parent, negative in pairs:
+        assert negative["lineage"]["parent_id"] == parent["id"]
+        assert negative["lineage"]["perturbation"] == perturbation.kind
+        assert negative["id"] == f"{parent['id']}~{perturbation.kind}"
+        assert negative["lineage"]["content_hash"] == content_hash(negative) != parent["lineage"]["content_hash"]
+        verdict = FAMILY.verify(negative)
+        if perturbation.caught_by == "too_easy":
+            assert verdict.passed, verdict.violations
+            assert FAMILY.count_steps(negative) < FAMILY.min_steps
+        elif perturbation.caught_by == "contradiction":
+            assert verdict.passed, verdict.violations
+            assert FAMILY.contradiction(negative) is not None
+        else:
+            assert perturbation.caught_by not in FILTER_REASONS
+            assert verdict.first_check == perturbation.caught_by, verdict.violations
+            assert FAMILY.contradiction(negative) is None
+    assert all(FAMILY.verify(r).passed for r in records)  # parents were copied, not edited
+
+
+def test_perturbations_apply_often_enough(clean: list[dict]) -> None:
+    for perturbation in FAMILY.perturbations:
+        targets = [r for r in clean if perturbation.kind in _expected_kinds(r["subtype"])]
+        applied = len(_negatives(targets, perturbation.kind))
+        assert applied >= 0.5 * len(targets), (perturbation.kind, applied, len(targets))
+
+
+def test_curate_drops_negatives_for_the_intended_reason(clean: list[dict]) -> None:
+    records, expected = list(clean[:40]), ["kept"] * 40
+    for perturbation in FAMILY.perturbations:
+        for _, negative in _negatives(clean[:40], perturbation.kind)[:3]:
+            records.append(negative)
+            expected.append(perturbation.caught_by if perturbation.caught_by in FILTER_REASONS else "failed_verification")
+    decisions = curate(records)
+    assert [d.reason for d in decisions] == expected
+
+
+def test_determinism_in_any_order(clean: list[dict]) -> None:
+    again = _stream(400)
+    assert [canonical_json(r) for r in again] == [canonical_json(r) for r in clean]
+    for i in (0, 1, 2, 3, 57, 399):
+        assert canonical_json(FAMILY.generate_one(7, i)) == canonical_json(clean[i])
+    tail = list(FAMILY.generate(5, 7, start=200))
+    assert [r["id"] for r in tail] == [r["id"] for r in clean[200:205]]
+
+
+def test_determinism_across_processes(clean: list[dict]) -> None:
+    code = ("from planfusion.tasks.scheduling import FAMILY\n"
+            "print(' '.join(r['lineage']['content_hash'] for r in FAMILY.generate(24, 7)))")
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.split() == [r["lineage"]["content_hash"] for r in clean[:24]]
+
+
+# (master_seed, index) -> content hash; a change here means output changed: bump FAMILY.version.
+GOLDEN = {
+    (0, 0): "f3df0b89736e2e96ddf2516ce958b860eedfe8ef166527ccc2ae6d5451eac51e",  # calendar_meeting
+    (0, 1): "a72e93d9f87f7a820e53275f92e3045222d175903d452982f381771fbbc22377",  # meeting_route
+    (0, 2): "363fceed12ddce9f8a842aa4e3b071434b152ee02d52b3665e40a75585ee029b",  # trip_itinerary
+    (0, 3): "159354fe43dbcd2746ad54854c690207c54863b0c5a635ccc926a4a831a437db",  # job_shop
+    (2024, 17): "e69ae6b455c402aae54d6e25b5db39f3c13e7514f63e75e1a5f369d51d1e9196",  # meeting_route
+}
+
+
+def test_golden_hashes() -> None:
+    for (seed, index), digest in GOLDEN.items():
+        assert FAMILY.generate_one(seed, index)["lineage"]["content_hash"] == digest, (seed, index)
+
+
+def test_variety_on_1000_records() -> None:
+    records = _stream(1000, seed=3)
+    assert len({content_hash(r) for r in records}) >= 990
+    assert len({FAMILY.structural_signature(r) for r in records}) >= 900
+
+
+def test_signature_ignores_names_and_listing_order(clean: list[dict]) -> None:
+    for record in clean[:8]:
+        renamed = json.loads(json.dumps(record))
+        c = renamed["ground_truth"]["constraints"]
+        if record["subtype"] == "calendar_meeting":
+            c["participants"].reverse()
+            c["busy"] = {f"X{n}": v for n, v in c["busy"].items()}
+            c["participants"] = [f"X{n}" for n in c["participants"]]
+            for p in c["preferences"]:
+                p["person"] = f"X{p['person']}"
+        elif record["subtype"] == "meeting_route":
+            c["friends"].reverse()
+            c["travel"].reverse()
+        elif record["subtype"] == "trip_itinerary":
+            c["stays"].reverse()
+            c["flights"] = [[b, a] for a, b in reversed(c["flights"])]
+        else:
+            c["machines"] = {f"m{m}": cap for m, cap in c["machines"].items()}
+            for job in c["jobs"]:
+                for op in job["ops"]:
+                    op["machine"] = f"m{op['machine']}"
+            c["jobs"].reverse()
+        assert FAMILY.structural_signature(renamed) == FAMILY.structural_signature(record)
+
+
+def test_params_are_checked_and_honoured() -> None:
+    only = list(FAMILY.generate(6, 1, {"subtypes": "job_shop", "levels": [2, 2]}))
+    assert {r["subtype"] for r in only} == {"job_shop"} and {r["difficulty"]["level"] for r in only} == {2}
+    assert only[0]["lineage"]["params"] == {"subtypes": ["job_shop"], "levels": [2, 2]}
+    for bad in ({"nodes": 3}, {"subtypes": []}, {"subtypes": ["sudoku"]}, {"levels": [0, 3]}, {"levels": [4, 2]},
+                {"levels": 3}, {"subtypes": ["job_shop", "job_shop"]}):
+        with pytest.raises(ValueError, match="scheduling"):
+            FAMILY.generate_one(0, 0, bad)
+
+
+def test_verifier_never_raises_on_garbage(clean: list[dict]) -> None:
+    record = clean[0]
+    broken = [
+        {}, {"subtype": "calendar_meeting"}, {**record, "trajectory": "nope"}, {**record, "answer": 42},
+        {**record, "ground_truth": {"constraints": {"days": 3}}}, {**record, "subtype": "job_shop"},
+        {**record, "answer": "SOLUTION: Here is the proposed time: Caturday, 99:00 - 10:00"},
+    ]
+    for bad in broken:
+        verdict = FAMILY.verify(bad)  # type: ignore[arg-type]
+        assert not verdict.passed and verdict.violations
+    assert FAMILY.contradiction({}) is None and FAMILY.count_steps({}) == 0
+
+
+def test_verifier_catches_edited_instruction_and_ground_truth(clean: list[dict]) -> None:
+    for record in clean[:8]:
+        edited = copy.deepcopy(record)
+        text = edited["task"]["instruction"]
+        at = next(i for i, ch in enumerate(text) if ch.isdigit())  # change the first number stated
+        edited["task"]["instruction"] = text[:at] + str((int(text[at]) + 1) % 10) + text[at + 1:]
+        edited["trajectory"][1]["content"] = edited["task"]["instruction"]
+        edited["text"] = edited["task"]["instruction"] + "\n\n" + edited["answer"]
+        assert "instruction_mismatch" in [c for c, _ in FAMILY.verify(edited).violations]
+    route = next(r for r in clean if r["subtype"] == "meeting_route")
+    lowered = copy.deepcopy(route)
+    lowered["ground_truth"]["optimum"] -= 1
+    assert FAMILY.verify(lowered).first_check == "ground_truth_mismatch"
+
+
+def test_verifier_imports_no_generator_code() -> None:
+    allowed = {"__future__", "json", "re", "typing", "planfusion.tasks.family",
+               "planfusion.tasks.scheduling.answer_parser", "planfusion.tasks.scheduling.instruction_parser"}
+    for name in ("verifier.py", "answer_parser.py", "instruction_parser.py", "contradiction.py"):
+        tree = ast.parse((PACKAGE / name).read_text())
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert imported <= allowed, (name, imported - allowed)
+
+
+# -- the exact solvers against brute force on the generated instances -------------------------------------
+
+def test_meeting_solver_matches_brute_force(clean: list[dict]) -> None:
+    for record in [r for r in clean if r["subtype"] == "meeting_route"][:25]:
+        c = record["ground_truth"]["constraints"]
+        travel = {(a, b): t for a, b, t in c["travel"]} | {(b, a): t for a, b, t in c["travel"]}
+        best = 0
+        for k in range(1, len(c["friends"]) + 1):
+            for order in itertools.permutations(c["friends"], k):
+                pos, now = c["start"]["location"], c["start"]["time"]
+                for f in order:
+                    begin = max(now + travel[pos, f["location"]], f["window"][0])
+                    if begin + f["min_minutes"] > f["window"][1]:
+                        break
+                    pos, now = f["location"], begin + f["min_minutes"]
+                else:
+                    best = max(best, k)
+        assert best == solvers.max_meetings(c) == record["ground_truth"]["optimum"]
+
+
+def test_trip_solution_is_unique_by_brute_force(clean: list[dict]) -> None:
+    for record in [r for r in clean if r["subtype"] == "trip_itinerary"][:40]:
+        c = record["ground_truth"]["constraints"]
+        lengths = dict(c["stays"])
+        flights = {frozenset(p) for p in c["flights"]}
+        valid = []
+        for order in itertools.permutations(lengths):
+            day, spans = 1, {}
+            for city in order:
+                spans[city] = (day, day + lengths[city] - 1)
+                day += lengths[city] - 1
+            if all(frozenset(p) in flights for p in zip(order, order[1:])) and all(
+                    spans[e["city"]][0] <= e["from"] and e["to"] <= spans[e["city"]][1] for e in c["events"]):
+                valid.append(list(order))
+        assert valid == [[s["city"] for s in record["ground_truth"]["solution"]]]
+
+
+def test_job_shop_optimum_is_confirmed_by_time_indexed_search(clean: list[dict]) -> None:
+    """A different exact method (every integer start time, no schedule-generation theory): a schedule
+    ending by the optimum exists and none ends one hour earlier."""
+    for record in [r for r in clean if r["subtype"] == "job_shop"][:30]:
+        c, optimum = record["ground_truth"]["constraints"], record["ground_truth"]["optimum"]
+        assert _fits_by(c, optimum) and not _fits_by(c, optimum - 1), record["id"]
+
+
+def _fits_by(c: dict, horizon: int) -> bool:
+    ops, preds, after = [], {}, {}
+    for job in c["jobs"]:
+        for k, op in enumerate(job["ops"]):
+            ops.append((job, op))
+            preds[op["id"]] = [job["ops"][k - 1]["id"]] if k else []
+            after[op["id"]] = sum(o["duration"] for o in job["ops"][k + 1:])
+    for before, later in c["precedences"]:
+        preds[later].append(before)
+    ordered: list = []
+    while len(ordered) < len(ops):  # topological order
+        ordered += [(j, o) for j, o in ops if (j, o) not in ordered
+                    and all(p in {x["id"] for _, x in ordered} for p in preds[o["id"]])][:1]
+    placed: dict[str, tuple[str, int, int]] = {}
+
+    def place(i: int) -> bool:
+        if i == len(ordered):
+            return True
+        job, op = ordered[i]
+        latest = min(horizon, job["deadline"] if job["deadline"] is not None else horizon) - after[op["id"]] - op["duration"]
+        earliest = max([job["release"]] + [placed[p][2] for p in preds[op["id"]]])
+        for t in range(earliest, latest + 1):
+            same = [(s, e) for m, s, e in placed.values() if m == op["machine"]]
+            points = [t, *(s for s, _ in same if t < s < t + op["duration"])]
+            if all(sum(1 for s, e in same if s <= x < e) < c["machines"][op["machine"]] for x in points):
+                placed[op["id"]] = (op["machine"], t, t + op["duration"])
+                if place(i + 1):
+                    return True
+                del placed[op["id"]]
+        return False
+
+    return place(0)
