@@ -1,9 +1,10 @@
 """Structural signature and step count, read from the ground truth alone.
 
-The signature hashes the gold DAG with each node labelled by its action kind (entity names such as
-cities or datasets erased) plus the sub-goal depth; two records share it when one is the other with
-renamed entities or renumbered nodes. Each node gets a hash of its kind and its ancestors' hashes
-and one of its kind and its descendants' hashes; the sorted multiset of both is the signature.
+The signature is the task's structure with entity names (cities, datasets, people) erased: the gold
+DAG with each node labelled by its action kind, the sub-goal depth, the kinds of the unneeded actions
+on offer, and which dependencies the instruction states outright rather than only through artifacts.
+Two records share it when one is the other with renamed entities, renumbered nodes or reshuffled
+text. A node's label hashes its kind with its ancestors' labels, and with its descendants'.
 """
 
 from __future__ import annotations
@@ -23,13 +24,16 @@ def count_steps(record: Record) -> int:
 
 
 def structural_signature(record: Record) -> str:
-    truth = record.get("ground_truth")
+    truth, task = record.get("ground_truth"), record.get("task")
     try:
         kinds = [str(k) for k in truth["kinds"]]
         edges = [(a - 1, b - 1) for a, b in truth["edges"]]
         down = _rolled(kinds, edges)
         up = _rolled(kinds, [(b, a) for a, b in edges])
-        shape: Any = [_depth(truth.get("subgoals")), sorted(d + u for d, u in zip(down, up))]
+        label = [d + u for d, u in zip(down, up)]
+        number = {text: k for k, text in enumerate(truth["nodes"])}
+        stated = sorted(label[number[a]] + label[number[b]] for a, b in task["ordering_notes"])
+        shape: Any = [_depth(truth.get("subgoals")), sorted(label), sorted(truth["distractor_kinds"]), stated]
     except (TypeError, KeyError, ValueError, IndexError):
         shape = ["unreadable", truth]
     return sha256_hex(canonical_json([record.get("family"), shape]))[:32]

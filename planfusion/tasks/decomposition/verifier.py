@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from planfusion.tasks.decomposition.scores import f1_chain, f1_graph
-from planfusion.tasks.decomposition.workflow import FormatError, find_cycle, normalize, parse_workflow, reachable
+from planfusion.tasks.decomposition.workflow import FormatError, closure, normalize, parse_workflow
 from planfusion.tasks.family import Record, Verdict
 
 Violations = list[tuple[str, str]]
@@ -41,13 +41,12 @@ def verify(record: Record) -> Verdict:
     mapped = [gold_index.get(normalize(text), -1) for text in answer.nodes]
     _check_nodes(answer.nodes, mapped, offered_keys, nodes, violations)
 
-    n = len(answer.nodes)
-    cycle = find_cycle(n, answer.edges)
+    reach, stuck = closure(len(answer.nodes), answer.edges)
     extra_orderings = 0
-    if cycle:
-        violations.append(("cycle", "nodes " + ", ".join(map(str, cycle)) + " depend on each other in a loop"))
+    if stuck:
+        violations.append(("cycle", "nodes " + ", ".join(map(str, stuck)) + " are on or after a dependency loop"))
     else:
-        extra_orderings = _check_dependencies(answer.edges, mapped, nodes, edges, violations)
+        extra_orderings = _check_dependencies(reach, mapped, nodes, edges, violations)
     passed = not violations
     metrics = {
         "f1_chain": f1_chain(mapped, len(nodes), edges),
@@ -132,30 +131,28 @@ def _check_against_task(task: dict[str, Any], offered: list[dict[str, Any]], nod
                 return
             stack.append(producer[x])
     for action in needed:
-        arcs.update((position[producer[x]], position[action]) for x in needs[action])
-    derived = {(needed[a], needed[b]) for a, b in _direct(len(needed), arcs)}
+        arcs.update((position[producer[x]] + 1, position[action] + 1) for x in needs[action])
+    reach, stuck = closure(len(needed), arcs)
+    if stuck:
+        violations.append(("gold_mismatch", "the offered actions' artifacts depend on each other in a loop"))
+        return
+    succ: dict[int, list[int]] = {}
+    for a, b in arcs:
+        succ.setdefault(a, []).append(b)
+    direct = {(a, b) for a, b in arcs if not any(reach[c] >> b & 1 for c in succ[a] if c != b)}
+    derived = {(needed[a - 1], needed[b - 1]) for a, b in direct}
     stated = {(nodes[a], nodes[b]) for a, b in edges}
     if sorted(needed) != sorted(nodes) or derived != stated:
         missing = sorted(set(nodes) ^ set(needed)) or sorted(derived ^ stated)
         violations.append(("gold_mismatch", f"ground truth and the task's artifacts disagree on {missing[:3]}"))
         return
-    reach = reachable(len(needed), [(a + 1, b + 1) for a, b in arcs])
     notes = task.get("ordering_notes", [])
     for note in notes if isinstance(notes, list) else [None]:
         ok = (isinstance(note, list) and len(note) == 2 and all(x in position for x in note)
-              and position[note[1]] + 1 in reach[position[note[0]] + 1])
+              and reach[position[note[0]] + 1] >> (position[note[1]] + 1) & 1)
         if not ok:
             violations.append(("gold_mismatch", f"ordering note {note!r} is not a dependency of the gold workflow"))
             return
-
-
-def _direct(n: int, arcs: set[tuple[int, int]]) -> set[tuple[int, int]]:
-    """Arcs not implied by a longer path: drop a->b when b is reachable from another successor of a."""
-    reach = reachable(n, [(a + 1, b + 1) for a, b in arcs])
-    succ: dict[int, list[int]] = {}
-    for a, b in arcs:
-        succ.setdefault(a, []).append(b)
-    return {(a, b) for a, b in arcs if not any(b + 1 in reach[c + 1] for c in succ[a] if c != b)}
 
 
 def _check_nodes(answer_nodes: tuple[str, ...], mapped: list[int], offered_keys: set[str], nodes: list[str],
@@ -176,23 +173,16 @@ def _check_nodes(answer_nodes: tuple[str, ...], mapped: list[int], offered_keys:
             violations.append(("missing_node", f"{text!r} is needed but absent"))
 
 
-def _check_dependencies(answer_edges: tuple[tuple[int, int], ...], mapped: list[int], nodes: list[str],
-                        edges: list[tuple[int, int]], violations: Violations) -> int:
+def _check_dependencies(reach: list[int], mapped: list[int], nodes: list[str], edges: list[tuple[int, int]],
+                        violations: Violations) -> int:
     """Report gold edges the answer does not order; return how many orderings it adds beyond the gold's."""
-    reach = reachable(len(mapped), answer_edges)
-    copies: dict[int, list[int]] = {}
-    for position, k in enumerate(mapped, 1):
-        if k >= 0:
-            copies.setdefault(k, []).append(position)
-
-    def ordered(a: int, b: int) -> bool:
-        return any(y in reach[x] for x in copies[a] for y in copies[b])
-
+    n = len(mapped)
+    ordered = {(mapped[x - 1], mapped[y - 1]) for x in range(1, n + 1) if mapped[x - 1] >= 0
+               for y in range(1, n + 1) if reach[x] >> y & 1 and mapped[y - 1] >= 0}
+    present = set(mapped)
     for a, b in edges:
-        if a in copies and b in copies and not ordered(a, b):
-            how = "reversed" if ordered(b, a) else "not ordered"
+        if a in present and b in present and (a, b) not in ordered:
+            how = "reversed" if (b, a) in ordered else "not ordered"
             violations.append(("dependency_violated", f"{nodes[a]!r} must come before {nodes[b]!r} ({how})"))
-    gold_reach = reachable(len(nodes), [(a + 1, b + 1) for a, b in edges])
-    present = sorted(copies)
-    return sum(1 for a in present for b in present
-               if a != b and b + 1 not in gold_reach[a + 1] and ordered(a, b))
+    gold_reach, _ = closure(len(nodes), [(a + 1, b + 1) for a, b in edges])
+    return sum(1 for a, b in ordered if a != b and not gold_reach[a + 1] >> (b + 1) & 1)

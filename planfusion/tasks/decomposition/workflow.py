@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Iterable
 
 _NODE = re.compile(r"(\d+)\s*:\s*(\S.*)")
 _EDGE = re.compile(r"\(\s*(START|END|\d+)\s*,\s*(START|END|\d+)\s*\)")
@@ -72,37 +73,31 @@ def parse_workflow(text: object) -> Workflow:
     return Workflow(tuple(nodes), tuple(edges), tuple(starts), tuple(ends))
 
 
-def find_cycle(n: int, edges: list[tuple[int, int]] | tuple[tuple[int, int], ...]) -> list[int]:
-    """Nodes (1..n) left over by Kahn's algorithm, i.e. on or behind a cycle; empty when acyclic."""
-    waiting = [0] * (n + 1)
+def closure(n: int, edges: Iterable[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Reachability over nodes 1..n: ``(reach, stuck)``.
+
+    ``reach[v]`` is a bitset (bit w set when w is reachable from v by one or more edges); ``stuck``
+    lists the nodes Kahn's algorithm cannot order, i.e. on or after a cycle. When ``stuck`` is not
+    empty, ``reach`` is only meaningful for the other nodes.
+    """
     succ: list[list[int]] = [[] for _ in range(n + 1)]
+    waiting = [0] * (n + 1)
     for a, b in set(edges):
         succ[a].append(b)
         waiting[b] += 1
     ready = [v for v in range(1, n + 1) if waiting[v] == 0]
-    done = 0
+    order: list[int] = []
     while ready:
         v = ready.pop()
-        done += 1
+        order.append(v)
         for w in succ[v]:
             waiting[w] -= 1
             if waiting[w] == 0:
                 ready.append(w)
-    return [] if done == n else [v for v in range(1, n + 1) if waiting[v] > 0]
-
-
-def reachable(n: int, edges: list[tuple[int, int]] | tuple[tuple[int, int], ...]) -> list[set[int]]:
-    """``reach[v]``: every node reachable from v by one or more edges (works with cycles too)."""
-    succ: list[set[int]] = [set() for _ in range(n + 1)]
-    for a, b in edges:
-        succ[a].add(b)
-    reach: list[set[int]] = [set() for _ in range(n + 1)]
-    for v in range(1, n + 1):
-        seen = reach[v]
-        stack = list(succ[v])
-        while stack:
-            w = stack.pop()
-            if w not in seen:
-                seen.add(w)
-                stack.extend(succ[w])
-    return reach
+    reach = [0] * (n + 1)
+    for v in reversed(order):
+        bits = 0
+        for w in succ[v]:
+            bits |= reach[w] | 1 << w
+        reach[v] = bits
+    return reach, [v for v in range(1, n + 1) if waiting[v] > 0]

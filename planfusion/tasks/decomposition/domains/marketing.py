@@ -80,5 +80,12 @@ DOMAIN = Domain(
                aspect="launch"),
         Action("case_study", "Write up the campaign as a case study", "case_study", ("report",),
                aspect="measurement"),
+        Action("sales_input", "Collect the sales team's input on {product}", "brief", aspect="strategy"),
+        Action("analyse_reviews", "Analyse reviews written by {audience}", "persona", aspect="strategy"),
+        Action("targeting", "Pick the {item} audience targeting", "plan", ("persona",), aspect="strategy"),
+        Action("write_copy", "Write the {item} copy", "creative", ("plan",), aspect="creative"),
+        Action("publish", "Publish the {item} campaign", "live", ("approved",), aspect="launch"),
+        Action("weekly_numbers", "Pull the weekly {item} numbers", "metrics", ("live",), aspect="measurement"),
+        Action("results_deck", "Build a results deck", "report", ("metrics",), aspect="measurement"),
     ),
 )
