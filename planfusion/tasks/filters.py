@@ -72,8 +72,9 @@ def curate(records: Iterable[Record], *, allow_unverified: bool = False) -> list
     """One decision per record, in input order (see the module docstring for the order of checks).
 
     Records without ground truth are dropped as ``no_ground_truth``, or with ``allow_unverified``
-    kept and tagged "unverified": they skip the verifier and the too-easy check (both need ground
-    truth) but still go through loop, contradiction and duplicate checks.
+    kept and tagged "unverified": they skip the verifier, the too-easy check and structural dedup
+    (all three are defined over ground truth) but still go through loop, contradiction and exact
+    duplicate checks.
     """
     families: dict[str, TaskFamily] = {}
     seen_hash: dict[str, str] = {}
@@ -131,11 +132,12 @@ def _judge(
     digest = content_hash(record)
     if digest in seen_hash:
         return drop("duplicate_exact", seen_hash[digest], (), verdict.metrics)
-    structure = (family.name, family.structural_signature(record))
-    if structure in seen_structure:
-        return drop("duplicate_structural", seen_structure[structure], (), verdict.metrics)
+    if verified:
+        structure = (family.name, family.structural_signature(record))
+        if structure in seen_structure:
+            return drop("duplicate_structural", seen_structure[structure], (), verdict.metrics)
+        seen_structure[structure] = record_id
     seen_hash[digest] = record_id
-    seen_structure[structure] = record_id
     return Decision(record_id, family.name, True, "kept", "", (), tags, verdict.metrics)
 
 

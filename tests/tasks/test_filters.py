@@ -8,6 +8,7 @@ then run through the same filters with their own negatives.
 from __future__ import annotations
 
 import copy
+import json
 import random
 from typing import Any, Callable
 
@@ -108,8 +109,10 @@ def test_no_ground_truth_policy_both_ways(stub: None) -> None:
     empty = restamp(dict(_stub_record(["c", "d", "e"], index=1), ground_truth={}))
     strict = curate([missing, empty])
     assert [(d.kept, d.reason) for d in strict] == [(False, "no_ground_truth")] * 2
-    lenient = curate([missing, empty], allow_unverified=True)
-    assert [(d.kept, d.reason, d.tags) for d in lenient] == [(True, "kept", ("unverified",))] * 2
+    same_shape = restamp(dict(_stub_record(["x", "y", "z"], index=2), ground_truth={}))
+    lenient = curate([missing, empty, same_shape, empty], allow_unverified=True)
+    assert [(d.kept, d.reason, d.tags) for d in lenient[:3]] == [(True, "kept", ("unverified",))] * 3
+    assert (lenient[3].reason, lenient[3].detail) == ("duplicate_exact", empty["id"])
     looping = copy.deepcopy(empty)
     looping["trajectory"] = _calls(("read", {"p": 1}, "x"), ("read", {"p": 1}, "x"))
     assert curate([looping], allow_unverified=True)[0].reason == "loop"  # later checks still apply
@@ -200,3 +203,38 @@ def test_same_record_twice_is_an_exact_duplicate(clean: tuple[Any, list[dict[str
     _, clean = clean
     decisions = curate([clean[0], clean[1], copy.deepcopy(clean[0])])
     assert [(d.reason, d.detail) for d in decisions] == [("kept", ""), ("kept", ""), ("duplicate_exact", clean[0]["id"])]
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_records_stripped_of_ground_truth(clean: tuple[Any, list[dict[str, Any]]]) -> None:
+    """Signatures and step counts read ground truth: unverified records must not reach them."""
+    stripped = [restamp(dict(copy.deepcopy(r), ground_truth={})) for r in clean[1][:4]]
+    assert {d.reason for d in curate(stripped)} == {"no_ground_truth"}
+    assert [(d.reason, "unverified" in d.tags) for d in curate(stripped, allow_unverified=True)] == [("kept", True)] * 4
+
+
+# One entity per family, renamed consistently through the whole record: same structure, new content.
+ENTITY: dict[str, tuple[Callable[[dict[str, Any]], str], str]] = {
+    "decomposition": (lambda r: r["ground_truth"]["nodes"][0], "Consult the oracle of Zebulon"),
+    "scheduling": (lambda r: r["ground_truth"]["constraints"]["participants"][0], "Zebulon"),
+}
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_renamed_entities_are_a_structural_duplicate(name: str, clean: tuple[Any, list[dict[str, Any]]]) -> None:
+    pick, new = ENTITY[name]
+    record = next(r for r in clean[1] if _pick(pick, r))
+    old = pick(record)
+    renamed = restamp(json.loads(json.dumps(record).replace(old, new)))
+    renamed["id"] = "renamed"
+    assert renamed["lineage"]["content_hash"] != record["lineage"]["content_hash"]
+    assert curate([renamed])[0].kept  # on its own, the renamed record is a good record
+    decisions = curate([record, renamed])
+    assert [(d.reason, d.detail) for d in decisions] == [("kept", ""), ("duplicate_structural", record["id"])]
+
+
+def _pick(pick: Callable[[dict[str, Any]], str], record: dict[str, Any]) -> bool:
+    try:
+        return bool(pick(record))
+    except (KeyError, IndexError, TypeError):
+        return False
