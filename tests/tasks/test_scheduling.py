@@ -209,6 +209,10 @@ def test_params_are_checked_and_honoured() -> None:
                 {"levels": 3}, {"subtypes": ["job_shop", "job_shop"]}):
         with pytest.raises(ValueError, match="scheduling"):
             FAMILY.generate_one(0, 0, bad)
+        with pytest.raises(ValueError, match="scheduling"):
+            FAMILY.generate(3, 0, bad)  # eagerly, before any record is pulled
+    with pytest.raises(ValueError, match="n and start"):
+        FAMILY.generate(-1, 0)
 
 
 def test_verifier_never_raises_on_garbage(clean: list[dict]) -> None:

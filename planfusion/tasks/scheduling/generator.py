@@ -59,11 +59,11 @@ def generate_one(master_seed: int, index: int, params: dict[str, Any] | None = N
 
 
 def generate(n: int, seed: int, params: dict[str, Any] | None = None, start: int = 0) -> Iterator[Record]:
+    """Records start..start+n-1, lazily; bad arguments fail here, not at the first ``next``."""
     if n < 0 or start < 0:
         raise ValueError(f"scheduling generate: n and start must be >= 0, got n={n}, start={start}")
     normalized = normalize_params(params)
-    for index in range(start, start + n):
-        yield _generate(seed, index, normalized)
+    return (_generate(seed, index, normalized) for index in range(start, start + n))
 
 
 def build_instance(subtype: str, rng: random.Random, level: int, minimal: bool = False) -> Instance:
