@@ -77,8 +77,7 @@ def curate(records: Iterable[Record], *, allow_unverified: bool = False) -> list
     duplicate checks.
     """
     families: dict[str, TaskFamily] = {}
-    seen_hash: dict[str, str] = {}
-    seen_structure: dict[tuple[str, str], str] = {}
+    kept = _Kept()
     decisions: list[Decision] = []
     for position, record in enumerate(records):
         name = record.get("family")
@@ -87,58 +86,83 @@ def curate(records: Iterable[Record], *, allow_unverified: bool = False) -> list
                 families[name] = get_family(name)
             except ValueError as exc:
                 raise ValueError(f"record #{position} ({record.get('id')!r}): {exc}") from None
-        decision = _judge(record, families[name], allow_unverified, seen_hash, seen_structure)
-        decisions.append(decision)
+        family = families[name]
+        record_id = str(record.get("id"))
+        tags = _tags(record)
+        ground_truth = record.get("ground_truth")
+        verdict = None
+        if isinstance(ground_truth, dict) and ground_truth:
+            verdict = _verify(family, record)
+        elif allow_unverified:
+            tags += ("unverified",)
+        else:
+            decisions.append(Decision(record_id, name, False, "no_ground_truth", "ground_truth is missing or empty", (), tags))
+            continue
+        reason, detail, checks = _judge(record, record_id, family, verdict, kept)
+        metrics = verdict.metrics if verdict is not None else {}
+        decisions.append(Decision(record_id, name, reason == "kept", reason, detail, checks, tags, metrics))
     return decisions
 
 
 def _judge(
-    record: Record,
-    family: TaskFamily,
-    allow_unverified: bool,
-    seen_hash: dict[str, str],
-    seen_structure: dict[tuple[str, str], str],
-) -> Decision:
-    record_id = str(record.get("id"))
-    tags = _tags(record)
-
-    def drop(reason: str, detail: str, checks: tuple[str, ...] = (), metrics: dict[str, float] | None = None) -> Decision:
-        return Decision(record_id, family.name, False, reason, detail, checks, tags, metrics or {})
-
-    verdict = Verdict(passed=True)
-    ground_truth = record.get("ground_truth")
-    verified = isinstance(ground_truth, dict) and bool(ground_truth)
-    if not verified:
-        if not allow_unverified:
-            return drop("no_ground_truth", "ground_truth is missing or empty")
-        tags += ("unverified",)
-    else:
-        verdict = _verify(family, record)
+    record: Record, record_id: str, family: TaskFamily, verdict: Verdict | None, kept: _Kept
+) -> tuple[str, str, tuple[str, ...]]:
+    """(reason, detail, checks) for one record; ``verdict`` is None for an unverified record."""
+    if verdict is not None:
         if not verdict.passed:
             checks = tuple(dict.fromkeys(check for check, _ in verdict.violations))
             detail = "; ".join(f"{check}: {text}" if text else check for check, text in verdict.violations)
-            return drop("failed_verification", detail, checks, verdict.metrics)
+            return "failed_verification", detail, checks
         steps = family.count_steps(record)
         if steps < family.min_steps:
-            return drop("too_easy", f"{steps} steps < minimum {family.min_steps}", (), verdict.metrics)
-
+            return "too_easy", f"{steps} steps < minimum {family.min_steps}", ()
     loop = find_loop(record.get("trajectory"))
     if loop is not None:
-        return drop("loop", loop, (), verdict.metrics)
+        return "loop", loop, ()
     contradiction = family.contradiction(record)
     if contradiction is not None:
-        return drop("contradiction", contradiction, (), verdict.metrics)
+        return "contradiction", contradiction, ()
+    structure = (family.name, family.structural_signature(record)) if verdict is not None else None
+    duplicate = kept.admit(record, record_id, structure)
+    if duplicate is not None:
+        return duplicate[0], duplicate[1], ()
+    return "kept", "", ()
 
-    digest = content_hash(record)
-    if digest in seen_hash:
-        return drop("duplicate_exact", seen_hash[digest], (), verdict.metrics)
-    if verified:
-        structure = (family.name, family.structural_signature(record))
-        if structure in seen_structure:
-            return drop("duplicate_structural", seen_structure[structure], (), verdict.metrics)
-        seen_structure[structure] = record_id
-    seen_hash[digest] = record_id
-    return Decision(record_id, family.name, True, "kept", "", (), tags, verdict.metrics)
+
+class _Kept:
+    """The records kept so far, for deduplication in input order.
+
+    Content hashes are computed lazily: an exact copy of a kept verified record has that record's
+    structural signature too (the signature is a function of content), so for verified records the
+    hashes are compared only when signatures collide; that spares hashing every record.
+    Unverified records have no signature and are hashed against each other (they can never equal a
+    verified one, whose ground truth is not empty).
+    """
+
+    def __init__(self) -> None:
+        self.unverified: dict[str, str] = {}                             # content hash -> id
+        self.structures: dict[tuple[str, str], tuple[str, Record]] = {}  # (family, signature) -> id, record
+        self.hashes: dict[tuple[str, str], str] = {}                     # (family, signature) -> its hash
+
+    def admit(self, record: Record, record_id: str, structure: tuple[str, str] | None) -> tuple[str, str] | None:
+        """(reason, id of the first copy) for a duplicate, else None and remember the record as kept.
+        ``structure`` is (family, signature) for a verified record, None for an unverified one."""
+        if structure is None:
+            digest = content_hash(record)
+            if digest in self.unverified:
+                return "duplicate_exact", self.unverified[digest]
+            self.unverified[digest] = record_id
+            return None
+        first = self.structures.get(structure)
+        if first is None:
+            self.structures[structure] = (record_id, record)
+            return None
+        first_id, first_record = first
+        if structure not in self.hashes:
+            self.hashes[structure] = content_hash(first_record)
+        if content_hash(record) == self.hashes[structure]:
+            return "duplicate_exact", first_id
+        return "duplicate_structural", first_id
 
 
 def _verify(family: TaskFamily, record: Record) -> Verdict:
