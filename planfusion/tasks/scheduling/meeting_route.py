@@ -20,6 +20,7 @@ from planfusion.tasks.scheduling.vocab import LOCATIONS, PEOPLE
 SUBTYPE = "meeting_route"
 FRIENDS = {1: (2, 3), 2: (3, 3), 3: (3, 4), 4: (4, 5), 5: (5, 6)}
 DECOY_TRIES = 3
+LAST_END = 22 * 60  # every window closes by 22:00, so all times stay within the day
 MEET_LINES = (
     "{n} will be at {l} from {a} to {b}. You'd like to meet {n} for a minimum of {m} minutes.",
     "{n} is at {l} from {a} to {b}. You want to spend at least {m} minutes with {n}.",
@@ -52,6 +53,8 @@ def build(rng: random.Random, level: int, minimal: bool = False) -> Instance | N
         plan.append({"friend": name, "location": loc, "travel": minutes, "arrive": arrive,
                      "start": begin, "end": begin + need})
         here, now = loc, begin + need
+    if max(f["window"][1] for f in friends) > LAST_END:
+        return None
     travel_list = [[a, b, travel(a, b)] for i, a in enumerate(locs) for b in locs[i + 1:]]
     rng.shuffle(travel_list)
     constraints: dict[str, Any] = {"start": {"location": start, "time": t0}, "travel": travel_list, "friends": friends}

@@ -229,15 +229,17 @@ def overbook(record: Record, rng: random.Random) -> Record | None:
         return None
     c, placed, preds, succs = _job_facts(record)
     info = _job_info(c)
+    span = max(s["end"] for s in placed.values())
     options = []
-    for op, s in placed.items():
+    for op in placed:
         job, spec = info[op]
         dur = spec["duration"]
+        limits = [span] + [placed[q]["start"] for q in succs[op]]
+        if job["deadline"] is not None and op == job["ops"][-1]["id"]:
+            limits.append(job["deadline"])
         lo = max([job["release"]] + [placed[p]["end"] for p in preds[op]])
-        hi = min([placed[q]["start"] for q in succs[op]] + [job["deadline"] if job["deadline"] is not None
-                                                            and op == job["ops"][-1]["id"] else 10**6]) - dur
-        hi = min(hi, max(x["end"] for x in placed.values()))
-        options += [(op, t) for t in range(lo, hi + 1) if _load(placed, op, t, t + dur) > c["machines"][spec["machine"]]]
+        options += [(op, t) for t in range(lo, min(limits) - dur + 1)
+                    if _load(placed, op, t, t + dur) > c["machines"][spec["machine"]]]
     if not options:
         return None
     op, t = rng.choice(options)
@@ -281,7 +283,7 @@ def suboptimal(record: Record, rng: random.Random) -> Record | None:
     info = _job_info(c)
     span = max(s["end"] for s in placed.values())
     options = []
-    for op, s in placed.items():
+    for op in placed:
         job, spec = info[op]
         if succs[op]:
             continue
