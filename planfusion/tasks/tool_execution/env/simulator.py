@@ -1,0 +1,49 @@
+"""The deterministic environment: dispatches tool calls to backend handlers over one plain-dict state.
+
+State is {backend name: backend state} for the backends a task uses. There is no clock and no
+randomness: new ids come from per-backend counters stored in the state itself, so replaying the
+same calls from the same initial state always yields the same observations and end state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from planfusion.tasks.tool_execution.env import bank, files, orders, tickets
+from planfusion.tasks.tool_execution.env.base import State, Tool, ToolError, copy_state
+from planfusion.tasks.tool_execution.env.schema import validate_arguments
+
+BACKENDS: tuple[str, ...] = (files.BACKEND, tickets.BACKEND, orders.BACKEND, bank.BACKEND)
+TOOLS: dict[str, Tool] = {t.name: t for module in (files, tickets, orders, bank) for t in module.TOOLS}
+
+
+def tool_schemas(backends: list[str] | tuple[str, ...]) -> list[dict[str, Any]]:
+    """The function schemas offered for these backends, in a fixed order."""
+    return [t.schema for t in TOOLS.values() if t.backend in backends]
+
+
+class Simulator:
+    def __init__(self, initial_state: State, *, check_arguments: bool = True) -> None:
+        """``check_arguments=False`` is for callers that build well-formed calls themselves (the generator)."""
+        self.state: State = copy_state(initial_state)
+        self.check_arguments = check_arguments
+
+    def call(self, name: Any, arguments: Any) -> dict[str, Any]:
+        """The observation for one call; every refusal is an {"error": ...} result, never an exception."""
+        tool = TOOLS.get(name) if isinstance(name, str) else None
+        if tool is None:
+            return {"error": f"unknown tool {name!r}"}
+        if tool.backend not in self.state:
+            return {"error": f"tool {name} is not available in this environment"}
+        if self.check_arguments:
+            problems = validate_arguments(tool.schema["parameters"], arguments)
+            if problems:
+                return {"error": problems[0][1]}
+        try:
+            return tool.handler(self.state[tool.backend], **arguments)
+        except ToolError as exc:
+            return {"error": str(exc)}
+
+    def fork(self) -> Simulator:
+        """An independent copy, to try a call without touching this simulator's state."""
+        return Simulator(self.state, check_arguments=self.check_arguments)

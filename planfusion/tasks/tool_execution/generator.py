@@ -1,0 +1,150 @@
+"""Seeded construction of one clean record: world, multi-turn goal program, execution, trajectory, envelope."""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Iterator
+
+from planfusion.tasks.record import build_record, derive_seed
+from planfusion.tasks.tool_execution.env import copy_state, tool_schemas
+from planfusion.tasks.tool_execution.params import resolve_params
+from planfusion.tasks.tool_execution.scenarios import cross, templates_for
+from planfusion.tasks.tool_execution.scenarios.session import Piece, Session, Template
+from planfusion.tasks.tool_execution.scenarios.worlds import WORLDS, people
+from planfusion.tasks.tool_execution.trajectory import render
+
+FAMILY = "tool_execution"
+GENERATOR = "planfusion.tool_execution"
+VERSION = "1"
+
+
+def generate_one(master_seed: int, index: int, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    full = resolve_params(params)
+    seed = derive_seed(master_seed, index, GENERATOR, VERSION)
+    subtype = full["subtypes"][index % len(full["subtypes"])]
+    return build(seed, subtype, full, master_seed=master_seed, index=index, params=full)
+
+
+def build(seed: int, subtype: str, knobs: dict[str, Any], *, master_seed: int, index: int, params: dict[str, Any],
+          parent_id: str | None = None, perturbation: str | None = None) -> dict[str, Any]:
+    """The record for ``seed``; ``knobs`` drive construction, ``params`` is what lineage records
+    (they differ only for a negative rebuilt with other knobs)."""
+    rng = random.Random(seed)
+    backends = [subtype] if subtype != "cross_backend" else sorted(rng.sample(sorted(WORLDS), rng.randint(2, 3)))
+    names = people(rng, 6)
+    initial = {b: WORLDS[b](rng, names) for b in backends}
+    if subtype == "cross_backend":
+        cross.plant(initial, rng)
+
+    target = rng.randint(knobs["min_calls"], knobs["max_calls"])
+    n_turns = rng.randint(knobs["min_turns"], min(knobs["max_turns"], target))
+    goals = sorted(rng.sample(range(1, target), n_turns - 1)) + [target]
+    n_errors = rng.randint(1, knobs["max_errors"]) if knobs["max_errors"] and rng.random() < knobs["error_rate"] else 0
+    session = Session(initial, rng, sorted(rng.sample(range(target), min(n_errors, target))), names)
+    main, fillers = templates_for(backends)
+    turns: list[list[Piece]] = []
+    changes: list[list[dict[str, Any]]] = []
+    before = initial
+    for t, goal in enumerate(goals):
+        session.turn = t
+        pieces: list[Piece] = []
+        while len(session.calls) < goal or not pieces:
+            room = knobs["max_calls"] - len(session.calls) - (n_turns - 1 - t)
+            session.budget = min(room, max(goal - len(session.calls), 1) + 2)
+            pieces.append(_next_piece(session, main, fillers))
+        turns.append(pieces)
+        after = copy_state(session.state)
+        changes.append(state_changes(before, after))
+        before = after
+
+    requests = [_join_requests(rng, [p.request for p in pieces]) for pieces in turns]
+    system = (f"You are an operations assistant with tools for {', '.join(backends)}. Carry out each user request "
+              "with tool calls, use values from earlier results instead of guessing, and report what was asked.")
+    trajectory = render(system, requests, turns, session.steps, session.calls, session.outputs)
+    answer = trajectory[-1]["content"]
+    instruction = "\n".join(f"Turn {t + 1}: {r}" for t, r in enumerate(requests))
+    calls = session.calls
+    ground_truth = {
+        "turns": [{"calls": [{"name": c.name, "arguments": c.arguments, "depends_on": c.depends_on}
+                             for c in calls if c.turn == t], "state_changes": changes[t]} for t in range(n_turns)],
+        "required_outputs": session.outputs,
+    }
+    n_injected = sum(step.error is not None for step in session.steps)
+    depth = _dependency_depth(calls)
+    parallel = sum(len(step.refs) > 1 for step in session.steps)
+    knob_values = {"calls": len(calls), "turns": n_turns, "backends": len(backends), "injected_errors": n_injected,
+                   "dependency_depth": depth, "parallel_steps": parallel, "target_calls": target}
+    flags = [flag for flag, on in (("cross_turn_reference", any(calls[d].turn < c.turn for c in calls for d in c.depends_on)),
+                                   ("error_recovery", n_injected > 0), ("multi_backend", len(backends) > 1),
+                                   ("parallel_calls", parallel > 0)) if on]
+    return build_record(
+        family=FAMILY, subtype=subtype,
+        task={"instruction": instruction, "turns": requests, "backends": backends, "tools": tool_schemas(backends),
+              "initial_state": initial},
+        ground_truth=ground_truth, trajectory=trajectory, answer=answer,
+        difficulty={"level": _level(len(calls), n_turns, len(backends), n_injected, depth), "knobs": knob_values},
+        quality={"n_steps": len(calls), "n_tool_calls": len(calls) + n_injected, "n_errors_recovered": n_injected,
+                 "has_reflection": n_injected > 0, "format_ok": True, "answer_correct": True, "flags": flags},
+        generator=GENERATOR, version=VERSION, master_seed=master_seed, index=index, seed=seed, params=params,
+        text=instruction + "\n\n" + answer + "\nCalls: " + " > ".join(c.name for c in calls),
+        parent_id=parent_id, perturbation=perturbation,
+    )
+
+
+def state_changes(before: Any, after: Any, path: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """What turns ``before`` into ``after``: objects are compared key by key, grown lists get an append,
+    anything else is replaced whole."""
+    if before == after:
+        return []
+    if isinstance(before, list) and isinstance(after, list) and after[:len(before)] == before:
+        return [{"op": "append", "path": list(path), "values": after[len(before):]}]
+    if not (isinstance(before, dict) and isinstance(after, dict)):
+        return [{"op": "set", "path": list(path), "value": after}]
+    ops = [{"op": "remove", "path": [*path, key]} for key in before if key not in after]
+    for key, value in after.items():
+        if key not in before:
+            ops.append({"op": "set", "path": [*path, key], "value": value})
+        elif before[key] != value:
+            ops.extend(state_changes(before[key], value, (*path, key)))
+    return ops
+
+
+def _next_piece(session: Session, main: list[Template], fillers: list[Template]) -> Piece:
+    """A goal template that fits the budget and applies to the current state; one-call fillers last."""
+    before = len(session.calls)
+    for template in _candidates(session.rng, main, fillers):
+        piece = template(session)
+        if piece is not None:
+            return piece
+        if len(session.calls) != before:
+            raise RuntimeError(f"template {template.__name__} declined after making calls")
+    raise RuntimeError(f"no goal template fits a budget of {session.budget} calls")
+
+
+def _candidates(rng: random.Random, main: list[Template], fillers: list[Template]) -> Iterator[Template]:
+    """A few random picks (one usually applies), then every template once, then the fillers."""
+    for _ in range(3):
+        yield rng.choice(main)
+    yield from rng.sample(main, len(main))
+    yield from rng.sample(fillers, len(fillers))
+
+
+def _join_requests(rng: random.Random, requests: list[str]) -> str:
+    if len(requests) == 1:
+        return requests[0]
+    if rng.random() < 0.5:
+        return "Please do the following:\n" + "\n".join(f"{i}. {r}" for i, r in enumerate(requests, 1))
+    return " ".join(requests)
+
+
+def _dependency_depth(calls: list[Any]) -> int:
+    depth: list[int] = []
+    for call in calls:
+        depth.append(1 + max((depth[d] for d in call.depends_on), default=0))
+    return max(depth, default=0)
+
+
+def _level(n_calls: int, n_turns: int, n_backends: int, n_errors: int, depth: int) -> int:
+    """1..5 from program length mostly, nudged up by turns, backends, injected errors and dependency depth."""
+    points = (n_calls - 5) / 7 + (n_turns - 2) * 0.25 + (n_backends - 1) * 0.5 + n_errors * 0.25 + max(depth - 3, 0) * 0.25
+    return max(1, min(5, 1 + int(points)))

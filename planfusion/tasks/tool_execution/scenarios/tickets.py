@@ -1,0 +1,213 @@
+"""Goal templates over the help desk: route to the least-loaded agent, escalate, follow up, resolve, hand over."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from planfusion.tasks.tool_execution.scenarios.session import Obs, Piece, Session
+from planfusion.tasks.tool_execution.scenarios.vocab import NOTES, TOPICS
+
+
+def _tickets(s: Session) -> list[dict[str, Any]]:
+    return list(s.state["tickets"]["tickets"].values())
+
+
+def _teams(s: Session) -> list[str]:
+    return sorted(dict.fromkeys(a["team"] for a in s.state["tickets"]["agents"].values()))
+
+
+def _least_loaded(agents: Obs, exclude: str | None = None) -> dict[str, Any]:
+    return min((a for a in agents["agents"] if a["name"] != exclude), key=lambda a: (a["active_tickets"], a["name"]))
+
+
+def _writes(s: Session, think: str, specs: list[tuple[str, dict[str, Any], tuple[Obs, ...]]]) -> None:
+    if len(specs) > 1 and s.rng.random() < 0.4:
+        s.parallel(think, specs)
+        return
+    for i, (name, arguments, uses) in enumerate(specs):
+        s.call(think if i == 0 else f"Now {arguments['ticket_id']}.", name, arguments, *uses)
+
+
+def assign_least_loaded(s: Session) -> Piece | None:
+    tickets = _tickets(s)
+    options = [t for t in tickets if t["status"] == "open" and t["assignee"] is None and
+               sum(u["customer"] == t["customer"] and u["status"] == "open" and u["title"] == t["title"]
+                   for u in tickets) == 1]
+    if not options or s.budget < 3:
+        return None
+    ticket, team = s.rng.choice(options), s.rng.choice(_teams(s))
+    customer, title = ticket["customer"], ticket["title"]
+    found = s.call(f"I need the id of {customer}'s open ticket about '{title}'.", "search_tickets",
+                   {"customer": customer, "status": "open"})
+    i = next(i for i, t in enumerate(found["tickets"]) if t["title"] == title)
+    ticket_id = found["tickets"][i]["id"]
+    agents = s.call(f"It is {ticket_id}. Now the workloads of the {team} team.", "list_agents", {"team": team})
+    best = _least_loaded(agents)
+    done = s.call(f"{best['name']} has the fewest active tickets ({best['active_tickets']}); assigning {ticket_id}.",
+                  "assign_ticket", {"ticket_id": ticket_id, "assignee": best["name"]}, found, agents)
+    s.output("routed_ticket", found, "tickets", i, "id")
+    s.output("routed_to", done, "assignee")
+    s.remember("ticket", ticket_id, found, f"{customer}'s ticket about '{title}'")
+    request = s.rng.choice((f"{customer} has an unassigned open ticket about '{title}'. Give it to the {team} agent "
+                            "with the fewest active tickets (ties: first name alphabetically).",
+                            f"Route {customer}'s open '{title}' ticket to whoever in {team} has the lightest load "
+                            "(alphabetical on ties) and tell me the ticket id."))
+    return Piece(request, f"Ticket {ticket_id} ('{title}') is now assigned to {best['name']} of {team}.")
+
+
+def escalate_tag(s: Session) -> Piece | None:
+    tickets = _tickets(s)
+    options = []
+    for tag in sorted(dict.fromkeys(g for t in tickets for g in t["tags"])):
+        hits = [t for t in tickets if tag in t["tags"] and t["status"] == "open"]
+        if hits and len(hits) <= 4 and all(t["priority"] != "urgent" for t in hits) and 1 + len(hits) <= s.budget:
+            options.append(tag)
+    if not options:
+        return None
+    tag = s.rng.choice(options)
+    found = s.call(f"Finding the open tickets tagged {tag}.", "search_tickets", {"tag": tag, "status": "open"})
+    _writes(s, f"{len(found['tickets'])} ticket(s), none urgent yet; raising each to urgent.",
+            [("set_priority", {"ticket_id": t["id"], "priority": "urgent"}, (found,)) for t in found["tickets"]])
+    count = s.output(f"escalated_{tag}", found, "tickets", extract="len")
+    request = s.rng.choice((f"There is an incident around {tag}: set every open ticket tagged {tag} to urgent.",
+                            f"Escalate all open {tag} tickets to urgent priority and tell me how many there were."))
+    return Piece(request, f"Escalated {count} open {tag} ticket(s) to urgent: "
+                          f"{', '.join(t['id'] for t in found['tickets'])}.")
+
+
+def follow_up(s: Session) -> Piece | None:
+    if s.budget < 3:
+        return None
+    handle = s.recall("ticket")
+    uses: tuple[Obs, ...] = ()
+    if handle is not None:
+        ticket_id, uses, what = handle[0], (handle[1],), handle[2]
+    else:
+        options = [t["id"] for t in _tickets(s) if t["status"] in ("resolved", "closed")]
+        if not options:
+            return None
+        ticket_id = what = s.rng.choice(options)
+    got = s.call(f"Reading {ticket_id} to copy its title, customer and priority.", "get_ticket",
+                 {"ticket_id": ticket_id}, *uses)
+    new = s.call("Opening the follow-up with the same customer, priority and tags.", "create_ticket",
+                 {"title": f"Follow-up: {got['title']}", "customer": got["customer"], "priority": got["priority"],
+                  "tags": got["tags"]}, got)
+    s.call(f"Linking the new ticket {new['ticket_id']} from {ticket_id}.", "add_comment",
+           {"ticket_id": ticket_id, "text": f"Follow-up opened as {new['ticket_id']}."}, new)
+    new_id = s.output("follow_up_ticket", new, "ticket_id")
+    s.remember("ticket", new_id, new, "the follow-up ticket")
+    request = s.rng.choice((f"Open a follow-up for {what}: same customer, priority and tags, title 'Follow-up: <old title>', "
+                            "and leave a comment on the old ticket pointing to the new one.",
+                            f"I need a follow-up ticket for {what} (copy customer, priority and tags; prefix the title "
+                            "with 'Follow-up: '). Note the new id on the original."))
+    return Piece(request, f"Opened follow-up {new_id} for {ticket_id} and linked it in a comment.")
+
+
+def resolve_pending(s: Session) -> Piece | None:
+    tickets = _tickets(s)
+    options = [c for c in sorted(dict.fromkeys(t["customer"] for t in tickets))
+               if 1 <= sum(t["customer"] == c and t["status"] == "pending" for t in tickets) <= min(4, s.budget - 1)]
+    if not options:
+        return None
+    customer = s.rng.choice(options)
+    found = s.call(f"Looking up {customer}'s pending tickets.", "search_tickets", {"customer": customer, "status": "pending"})
+    _writes(s, f"{len(found['tickets'])} pending ticket(s); marking them resolved.",
+            [("update_status", {"ticket_id": t["id"], "status": "resolved"}, (found,)) for t in found["tickets"]])
+    count = s.output("resolved_count", found, "tickets", extract="len")
+    request = s.rng.choice((f"{customer} confirmed everything works now. Resolve all of their pending tickets.",
+                            f"Mark every pending ticket of {customer} as resolved and tell me how many that was."))
+    return Piece(request, f"Resolved {count} pending ticket(s) of {customer}.")
+
+
+def hand_over(s: Session) -> Piece | None:
+    tickets, agents = _tickets(s), s.state["tickets"]["agents"]
+    options = []
+    for name, info in agents.items():
+        mine = sum(t["assignee"] == name and t["status"] == "open" for t in tickets)
+        mates = [a for a, i in agents.items() if i["team"] == info["team"] and a != name]
+        if 1 <= mine <= 4 and mates and mine + 2 <= s.budget:
+            options.append((name, info["team"]))
+    if not options:
+        return None
+    leaving, team = s.rng.choice(options)
+    found = s.call(f"Finding {leaving}'s open tickets.", "search_tickets", {"assignee": leaving, "status": "open"})
+    agents_obs = s.call(f"{len(found['tickets'])} ticket(s). Checking who in {team} has capacity.", "list_agents",
+                        {"team": team})
+    best = _least_loaded(agents_obs, exclude=leaving)
+    _writes(s, f"{best['name']} is the least loaded of {leaving}'s teammates; moving the tickets.",
+            [("assign_ticket", {"ticket_id": t["id"], "assignee": best["name"]}, (found, agents_obs))
+             for t in found["tickets"]])
+    s.output("handed_to", agents_obs, "agents", agents_obs["agents"].index(best), "name")
+    count = s.output("handed_over", found, "tickets", extract="len")
+    request = s.rng.choice((f"{leaving} is out this week. Move their open tickets to the least loaded other person "
+                            f"in {team} (alphabetical on ties).",
+                            f"Reassign all open tickets of {leaving} to one teammate in {team}: whoever has the fewest "
+                            "active tickets, first name alphabetically on ties."))
+    return Piece(request, f"Moved {count} open ticket(s) from {leaving} to {best['name']}.")
+
+
+def close_with_note(s: Session) -> Piece | None:
+    if s.budget < 3:
+        return None
+    handle = s.recall("ticket")
+    live = s.state["tickets"]["tickets"]
+    uses: tuple[Obs, ...] = ()
+    if handle is not None and live[handle[0]]["status"] in ("open", "pending"):
+        ticket_id, uses, what = handle[0], (handle[1],), handle[2]
+    else:
+        options = [t["id"] for t in _tickets(s) if t["status"] in ("open", "pending")]
+        if not options:
+            return None
+        ticket_id = what = s.rng.choice(options)
+    note = s.rng.choice(NOTES)
+    got = s.call(f"Reading {ticket_id} first to see whose it is.", "get_ticket", {"ticket_id": ticket_id}, *uses)
+    s.call("Adding the closing note.", "add_comment", {"ticket_id": ticket_id, "text": note}, *uses)
+    s.call(f"Closing {ticket_id}.", "update_status", {"ticket_id": ticket_id, "status": "closed"}, *uses)
+    customer = s.output("closed_for", got, "customer")
+    request = s.rng.choice((f"Close {what} with the note '{note}' and tell me which customer it belonged to.",
+                            f"Please add the comment '{note}' to {what}, close it, and remind me whose ticket it was."))
+    return Piece(request, f"Closed {ticket_id} with the note; it belonged to {customer}.")
+
+
+def open_and_route(s: Session) -> Piece | None:
+    if s.budget < 3:
+        return None
+    title, tag = s.rng.choice(TOPICS)
+    customer = s.rng.choice(sorted(dict.fromkeys(t["customer"] for t in _tickets(s))))
+    priority, team = s.rng.choice(("normal", "high", "urgent")), s.rng.choice(_teams(s))
+    new = s.call(f"Opening the ticket for {customer} first.", "create_ticket",
+                 {"title": title, "customer": customer, "priority": priority, "tags": [tag]})
+    agents = s.call(f"Created {new['ticket_id']}; checking the {team} team's workloads.", "list_agents", {"team": team})
+    best = _least_loaded(agents)
+    s.call(f"{best['name']} is least loaded; assigning.", "assign_ticket",
+           {"ticket_id": new["ticket_id"], "assignee": best["name"]}, new, agents)
+    new_id = s.output("new_ticket", new, "ticket_id")
+    s.remember("ticket", new_id, new, f"the new '{title}' ticket")
+    request = s.rng.choice((f"Open a {priority} ticket '{title}' (tag {tag}) for {customer} and assign it to the "
+                            f"least loaded {team} agent (alphabetical on ties).",
+                            f"{customer} reports: '{title}'. File it as {priority} with tag {tag}, route it to the {team} "
+                            "agent with the fewest active tickets (ties alphabetical), and give me the id."))
+    return Piece(request, f"Opened {new_id} for {customer} and assigned it to {best['name']}.")
+
+
+def ticket_status(s: Session) -> Piece | None:
+    handle = s.recall("ticket")
+    if handle is not None:
+        ticket_id, uses, what = handle[0], (handle[1],), handle[2]
+    else:
+        ticket_id = what = s.rng.choice(sorted(s.state["tickets"]["tickets"]))
+        uses = ()
+    got = s.call(f"Looking up {ticket_id}.", "get_ticket", {"ticket_id": ticket_id}, *uses)
+    status = s.output("ticket_status", got, "status")
+    return Piece(f"What is the status of {what}?", f"{ticket_id} is {status}.")
+
+
+def agent_load(s: Session) -> Piece | None:
+    agent = s.rng.choice(sorted(s.state["tickets"]["agents"]))
+    found = s.call(f"Searching {agent}'s open tickets.", "search_tickets", {"assignee": agent, "status": "open"})
+    count = s.output(f"{agent}_open", found, "tickets", extract="len")
+    return Piece(f"How many open tickets does {agent} have?", f"{agent} has {count} open ticket(s).")
+
+
+TEMPLATES = (assign_least_loaded, escalate_tag, follow_up, resolve_pending, hand_over, close_with_note, open_and_route)
+FILLERS = (ticket_status, agent_load)
