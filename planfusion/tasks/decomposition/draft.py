@@ -123,18 +123,20 @@ def _produce(domain: Domain, artifact: str, item: str | None, items: tuple[str, 
 
 
 def _shape_ok(subtype: str, steps: list[Step]) -> bool:
-    """Every step is connected, parallel tasks branch somewhere, hierarchical ones span two items or more."""
+    """Every step is connected, parallel tasks are not a chain, hierarchical ones span two items or more.
+
+    A DAG is a chain exactly when each longest-path layer holds a single step (redundant edges do not
+    change the layers), so "parallel" asks for a layer of two or more.
+    """
     consumed = {i for step in steps for i in step.inputs}
     if any(not step.inputs and i not in consumed for i, step in enumerate(steps)):
         return False
     if subtype == "hierarchical":
         return len({step.item for step in steps if step.item is not None}) >= 2
-    fan_out: dict[int, int] = {}
+    layer: list[int] = []
     for step in steps:
-        for i in step.inputs:
-            fan_out[i] = fan_out.get(i, 0) + 1
-    sources = sum(1 for step in steps if not step.inputs)
-    return sources > 1 or any(len(s.inputs) > 1 for s in steps) or any(n > 1 for n in fan_out.values())
+        layer.append(1 + max((layer[p] for p in step.inputs), default=0))
+    return len(set(layer)) < len(layer)
 
 
 def _distractors(domain: Domain, items: tuple[str, ...], steps: list[Step], rng: random.Random,
@@ -143,14 +145,12 @@ def _distractors(domain: Domain, items: tuple[str, ...], steps: list[Step], rng:
     taken = {(step.action.output, step.item) for step in steps}
     spare = [i for i in domain.items if i not in items]
     pool_items = items + tuple(rng.sample(spare, min(SPARE_ITEMS, len(spare))))
+    candidates = [(action, item) for action in domain.actions
+                  for item in (pool_items if domain.is_per_item(action) else (None,))
+                  if (action.output, item) not in taken]
     chosen: list[Step] = []
-    for _ in range(count * 8):
-        if len(chosen) == count:
-            break
-        action = rng.choice(domain.actions)
-        item = rng.choice(pool_items) if domain.is_per_item(action) else None
-        if (action.output, item) in taken:
-            continue
-        taken.add((action.output, item))
-        chosen.append(Step(action, item))
+    for action, item in rng.sample(candidates, min(len(candidates), 3 * count)):
+        if len(chosen) < count and (action.output, item) not in taken:  # one producer per artifact
+            taken.add((action.output, item))
+            chosen.append(Step(action, item))
     return tuple(chosen)

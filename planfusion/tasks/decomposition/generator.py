@@ -50,36 +50,38 @@ def assemble(draft: Draft, rng: random.Random, master_seed: int, index: int, see
     gold = build_gold(draft)
     number = {step: k + 1 for k, step in enumerate(gold.order)}
 
-    slots = {**binding, "items": join_words(draft.items)}
+    shared = {**binding, "items": join_words(draft.items)}
+    slots = {item: {**shared, "item": item} for item in (None, *draft.items, *(d.item for d in draft.distractors))}
 
     def fill(template: str, item: str | None) -> str:
-        return template.format(item=item, **slots)
+        return template.format_map(slots[item])
 
     def name(artifact: str, item: str | None) -> str:
         return fill(domain.artifact[artifact].name, item)
 
-    def output(step: Step) -> str:
-        return name(step.action.output, step.item)
-
     steps = draft.steps
-    nodes = [fill(steps[i].action.text, steps[i].item) for i in gold.order]
-    needs = [[(output(steps[p]), number[p]) for p in sorted(steps[i].inputs, key=number.get)] for i in gold.order]
-    offered = [{"action": text, "needs": [art for art, _ in wanted], "produces": output(steps[i])}
-               for text, wanted, i in zip(nodes, needs, gold.order)]
-    offered += [{"action": fill(d.action.text, d.item), "needs": _distractor_needs(draft, d, name),
-                 "produces": output(d)} for d in draft.distractors]
+    outputs = [name(s.action.output, s.item) for s in steps]
+    texts = [fill(s.action.text, s.item) for s in steps]
+    nodes = [texts[i] for i in gold.order]
+    needs = [[(outputs[p], number[p]) for p in sorted(steps[i].inputs, key=number.get)] for i in gold.order]
+    offered = [{"action": texts[i], "needs": [art for art, _ in wanted], "produces": outputs[i]}
+               for wanted, i in zip(needs, gold.order)]
+    distractors = [fill(d.action.text, d.item) for d in draft.distractors]
+    offered += [{"action": text, "needs": _distractor_needs(draft, d, name), "produces": name(d.action.output, d.item)}
+                for text, d in zip(distractors, draft.distractors)]
     rng.shuffle(offered)
     notes = [[nodes[u - 1], nodes[v - 1]] for u, v in gold.edges if rng.random() >= draft.implicit_ratio]
     rng.shuffle(notes)
 
-    deliverables = [output(steps[g]) for g in draft.goals]
-    goals = [fill(phrase, None) if (phrase := domain.artifact[steps[g].action.output].goal) else f"produce the {name}"
-             for g, name in zip(draft.goals, deliverables)]
+    deliverables = [outputs[g] for g in draft.goals]
+    goals = []
+    for g in draft.goals:
+        phrase = domain.artifact[steps[g].action.output].goal
+        goals.append(fill(phrase, None) if phrase else f"produce the {outputs[g]}")
     context = fill(rng.choice(domain.contexts), None)
     parts = [group["title"] for group in gold.subgoals] if draft.levels > 1 else []
     instruction = instruction_text(rng, context, goals, parts, offered, notes)
     answer = workflow_text(nodes, gold.edges)
-    distractors = [fill(d.action.text, d.item) for d in draft.distractors]
     think = think_text(rng, goals, deliverables, gold.subgoals, nodes, needs, gold.implied, distractors, answer)
 
     implicit = 1 - len(notes) / len(gold.edges) if gold.edges else 1.0

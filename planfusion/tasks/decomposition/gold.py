@@ -7,6 +7,7 @@ verifier re-derives the graph from the task text with its own, descendant-based 
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +56,7 @@ def build_gold(draft: Draft) -> Gold:
         implied=tuple(sorted((number[p], number[i]) for p, i in implied)),
         subgoals=_tree([(paths[i], number[i]) for i in range(len(steps))], 0),
         depth=max(layer),
-        width=max(layer.count(d) for d in set(layer)),
+        width=max(Counter(layer).values()),
         joins=sum(1 for n in preds if n >= 2),
     )
 

@@ -28,10 +28,10 @@ _OFFER_LINE = ("- {action}: uses {needs}; produces the {output}.", "- {action} (
 _NOTES_HEAD = ("Ordering constraints from the team:", "Also keep in mind:", "Known dependencies:")
 _NOTE_LINE = ('- "{first}" has to be finished before "{then}" starts.', '- "{then}" can only start after "{first}".')
 _OPENER = (
-    "The goal is to {goals}. It is reached once the {deliverables} exist, so I work backwards from them "
+    "The goal is to {goals}. What has to exist at the end: {deliverables}. I work backwards from there "
     "through the artifacts each action uses, and leave out whatever nothing needs.",
-    "I need to {goals}. The deliverables are the {deliverables}; tracing back which action produces each "
-    "input gives the steps, and anything that feeds nothing is not part of the plan.",
+    "I need to {goals}, which means producing {deliverables}. Tracing back which action produces each "
+    "input gives the steps; anything that feeds nothing is not part of the plan.",
 )
 
 
@@ -80,17 +80,18 @@ def think_text(rng: random.Random, goals: list[str], deliverables: list[str], su
 
     ``needs[k]`` lists (artifact, producing node number) for node k+1.
     """
-    lines = [rng.choice(_OPENER).format(goals=join_words(goals), deliverables=join_words(deliverables)), "",
+    lines = [rng.choice(_OPENER).format(goals=join_words(goals),
+                                        deliverables=join_words(["the " + d for d in deliverables])), "",
              "Sub-goals:"]
     lines += _tree_lines(subgoals, nodes, "", 0)
     lines += ["", "Dependencies, working back from the end:"]
     for number in range(len(nodes), 0, -1):
         wanted = needs[number - 1]
         if wanted:
-            sources = join_words([f'the {art} (step {p}, "{nodes[p - 1]}")' for art, p in wanted])
-            lines.append(f'- Step {number}, "{nodes[number - 1]}", needs {sources}.')
+            sources = join_words([f"the {art} from step {p}" for art, p in wanted])
+            lines.append(f"- Step {number} ({nodes[number - 1]}) needs {sources}.")
         else:
-            lines.append(f'- Step {number}, "{nodes[number - 1]}", needs nothing, so it starts from START.')
+            lines.append(f"- Step {number} ({nodes[number - 1]}) needs nothing, so it follows START.")
     if implied:
         pairs = join_words([f"{u}->{v}" for u, v in implied])
         lines.append(f"Some of these inputs already arrive through longer chains, so {pairs} get no edge of "

@@ -26,17 +26,31 @@ def count_steps(record: Record) -> int:
 def structural_signature(record: Record) -> str:
     truth, task = record.get("ground_truth"), record.get("task")
     try:
-        kinds = [str(k) for k in truth["kinds"]]
-        edges = [(a - 1, b - 1) for a, b in truth["edges"]]
-        down = _rolled(kinds, edges)
-        up = _rolled(kinds, [(b, a) for a, b in edges])
-        label = [d + u for d, u in zip(down, up)]
+        label = _labels(truth)
         number = {text: k for k, text in enumerate(truth["nodes"])}
         stated = sorted(label[number[a]] + label[number[b]] for a, b in task["ordering_notes"])
         shape: Any = [_depth(truth.get("subgoals")), sorted(label), sorted(truth["distractor_kinds"]), stated]
     except (TypeError, KeyError, ValueError, IndexError):
         shape = ["unreadable", truth]
     return sha256_hex(canonical_json([record.get("family"), shape]))[:32]
+
+
+def dag_signature(record: Record) -> str:
+    """The gold workflow alone (kinds, edges, sub-goal depth): what the answers of two records share."""
+    truth = record.get("ground_truth")
+    try:
+        shape: Any = [_depth(truth.get("subgoals")), sorted(_labels(truth))]
+    except (TypeError, KeyError, ValueError, IndexError, AttributeError):
+        shape = ["unreadable", truth]
+    return sha256_hex(canonical_json(["dag", shape]))[:32]
+
+
+def _labels(truth: Any) -> list[str]:
+    kinds = [str(k) for k in truth["kinds"]]
+    edges = [(a - 1, b - 1) for a, b in truth["edges"]]
+    down = _rolled(kinds, edges)
+    up = _rolled(kinds, [(b, a) for a, b in edges])
+    return [d + u for d, u in zip(down, up)]
 
 
 def _rolled(kinds: list[str], edges: list[tuple[int, int]]) -> list[str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 _NODE = re.compile(r"(\d+)\s*:\s*(\S.*)")
-_EDGE = re.compile(r"\(\s*(START|END|\d+)\s*,\s*(START|END|\d+)\s*\)")
+_EDGE = re.compile(r"\(\s*(START|END|\d+)\s*,\s*(START|END|\d+)\s*\)", re.IGNORECASE)
 START, END = "START", "END"
 
 
@@ -32,7 +32,10 @@ def normalize(text: str) -> str:
 
 
 def parse_workflow(text: object) -> Workflow:
-    """``Node:`` then ``k: <action>`` lines numbered 1..n, then ``Edge:`` with ``(a,b)`` pairs."""
+    """``Node:`` then ``k: <action>`` lines numbered 1..n, then ``Edge:`` with ``(a,b)`` pairs.
+
+    Headers and START/END are read case-insensitively; everything else must be exactly in shape.
+    """
     if not isinstance(text, str):
         raise FormatError(f"the answer is {type(text).__name__}, not text")
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
@@ -58,7 +61,7 @@ def parse_workflow(text: object) -> Workflow:
     edges: list[tuple[int, int]] = []
     starts: list[int] = []
     ends: list[int] = []
-    for a, b in _EDGE.findall(edge_text):
+    for a, b in ((a.upper(), b.upper()) for a, b in _EDGE.findall(edge_text)):
         if a == END or b == START or (a == START and b == END):
             raise FormatError(f"edge ({a},{b}) runs the wrong way")
         for end in (a, b):

@@ -9,7 +9,7 @@ DOMAIN = Domain(
     items=("kitchen", "bathroom", "main bedroom", "hallway", "living room", "attic", "basement", "study",
            "utility room", "guest bedroom", "conservatory"),
     slots={
-        "owner": ("the Patels", "Mrs. Kowalski", "the Nguyens", "Mr. Adeyemi", "the Larsens", "Ms. Romero"),
+        "owner": ("the Patels", "the Kowalskis", "the Nguyens", "the Adeyemis", "the Larsens", "the Romeros"),
         "house": ("the Victorian terrace", "the 1970s bungalow", "the farmhouse", "the city flat",
                   "the semi-detached house"),
         "contractor": ("the builder", "the electrician", "the plumber", "the joiner"),

@@ -9,7 +9,7 @@ DOMAIN = Domain(
     items=("email", "Instagram", "LinkedIn", "search ads", "podcast", "TikTok", "newsletter", "billboard",
            "YouTube", "radio", "affiliate", "in-store"),
     slots={
-        "product": ("the Aurora headphones", "the Fern meal kit", "the Tidy cleaning app", "the Velo e-bike",
+        "product": ("the Aurora headset", "the Fern meal kit", "the Tidy cleaning app", "the Velo e-bike",
                     "the Pico camera", "the Sprout savings account"),
         "audience": ("students", "new parents", "small business owners", "commuters", "retirees"),
         "quarter": ("Q1", "Q2", "Q3", "Q4"),

@@ -1,0 +1,290 @@
+"""The decomposition family: clean records verify, each negative is caught by its own check, output is
+deterministic and pinned, variety holds, and bad params or library entries fail loudly."""
+
+from __future__ import annotations
+
+import copy
+import os
+import random
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from planfusion.tasks import get_family
+from planfusion.tasks.decomposition import FAMILY
+from planfusion.tasks.decomposition.domains import DOMAINS
+from planfusion.tasks.decomposition.library import Action, Artifact, Domain, validate
+from planfusion.tasks.decomposition.render import workflow_text
+from planfusion.tasks.decomposition.signature import dag_signature
+from planfusion.tasks.record import REQUIRED_FIELDS, canonical_json, content_hash, derive_seed, restamp
+
+SEED = 11
+FILTER_REASONS = {"too_easy", "loop", "contradiction"}
+Record = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def clean() -> list[Record]:
+    return list(FAMILY.generate(300, SEED))
+
+
+def _with_answer(record: Record, answer: str) -> Record:
+    new = copy.deepcopy(record)
+    new["answer"] = new["trajectory"][-1]["content"] = answer
+    return restamp(new)
+
+
+def _plan(record: Record) -> tuple[list[str], list[tuple[int, int]]]:
+    return list(record["ground_truth"]["nodes"]), [(a, b) for a, b in record["ground_truth"]["edges"]]
+
+
+# ---------------------------------------------------------------- contract and clean records
+
+
+def test_family_contract() -> None:
+    assert get_family("decomposition") is FAMILY
+    assert (FAMILY.name, FAMILY.generator, FAMILY.version) == ("decomposition", "planfusion.decomposition", "1")
+    assert FAMILY.subtypes == ("linear", "parallel", "hierarchical") and FAMILY.min_steps == 3
+    kinds = {p.kind for p in FAMILY.perturbations}
+    assert {"dropped_dependency", "reversed_dependency", "cycle", "hallucinated_node", "missing_node",
+            "duplicated_node", "broken_format", "too_few_steps", "contradiction"} <= kinds
+
+
+def test_clean_records_verify_and_are_well_formed(clean: list[Record]) -> None:
+    for record in clean:
+        verdict = FAMILY.verify(record)
+        assert verdict.passed and verdict.violations == (), (record["id"], verdict.violations)
+        assert verdict.metrics == {"f1_chain": 1.0, "f1_graph": 1.0, "extra_orderings": 0.0, "optimal": 1.0}
+        assert FAMILY.contradiction(record) is None
+        for key, kind in REQUIRED_FIELDS.items():
+            assert isinstance(record[key], kind), key
+        assert record["lineage"]["content_hash"] == content_hash(record)
+        assert record["id"].startswith("dec-") and record["lineage"]["parent_id"] is None
+        trajectory = record["trajectory"]
+        assert [m["role"] for m in trajectory] == ["system", "user", "assistant"]
+        assert trajectory[1]["content"] == record["task"]["instruction"]
+        assert trajectory[-1]["content"] == record["answer"] and trajectory[-1]["think"].endswith(record["answer"])
+        assert record["text"] == record["task"]["instruction"] + "\n\n" + record["answer"]
+        knobs = record["difficulty"]["knobs"]
+        assert 1 <= record["difficulty"]["level"] <= 5
+        assert 3 <= knobs["nodes"] == FAMILY.count_steps(record) == record["quality"]["n_steps"] <= 25
+        assert record["quality"]["format_ok"] and record["quality"]["answer_correct"]
+        offered = {a["action"] for a in record["task"]["actions"]}
+        assert set(record["ground_truth"]["nodes"]) < offered  # every task offers distractors by default
+    assert {r["subtype"] for r in clean} == set(FAMILY.subtypes)
+    assert {r["task"]["domain"] for r in clean} == set(DOMAINS)
+
+
+def test_subtypes_have_their_shape(clean: list[Record]) -> None:
+    for record in clean:
+        nodes, edges = _plan(record)
+        outs = [a for a, _ in edges]
+        ins = [b for _, b in edges]
+        chain = len(edges) == len(nodes) - 1 and len(set(outs)) == len(outs) and len(set(ins)) == len(ins)
+        levels = record["difficulty"]["knobs"]["hierarchy_levels"]
+        if record["subtype"] == "linear":
+            assert chain and levels == 1
+        elif record["subtype"] == "parallel":
+            assert not chain and levels == 1
+        else:
+            assert levels >= 2 and record["difficulty"]["knobs"]["items"] >= 2
+            assert all("subgoals" in group or "steps" in group for group in record["ground_truth"]["subgoals"])
+
+
+# ---------------------------------------------------------------- negatives
+
+
+@pytest.mark.parametrize("kind", FAMILY.perturbations, ids=lambda p: p.kind)
+def test_each_perturbation_is_caught_by_its_own_check(kind: Any, clean: list[Record]) -> None:
+    applied = 0
+    for record in clean[:60]:
+        rng = random.Random(derive_seed(SEED, record["lineage"]["index"], f"test:{kind.kind}", FAMILY.version))
+        negative = kind.apply(record, rng)
+        if negative is None:
+            continue
+        applied += 1
+        assert negative["lineage"]["parent_id"] == record["id"] and negative["lineage"]["perturbation"] == kind.kind
+        assert negative["id"] == f"{record['id']}~{kind.kind}"
+        assert negative["lineage"]["content_hash"] == content_hash(negative) != record["lineage"]["content_hash"]
+        verdict = FAMILY.verify(negative)
+        checks = [check for check, _ in verdict.violations]
+        where = (negative["id"], verdict.violations)
+        if kind.caught_by == "too_easy":
+            assert FAMILY.count_steps(negative) < FAMILY.min_steps and verdict.passed, where
+        elif kind.caught_by == "contradiction":
+            assert FAMILY.contradiction(negative) is not None and verdict.passed, where
+        else:
+            assert not verdict.passed and checks[0] == kind.caught_by and set(checks) == {kind.caught_by}, where
+            assert FAMILY.contradiction(negative) is None
+    assert applied >= 50, f"{kind.kind} applied to only {applied} of 60 records"
+
+
+# ---------------------------------------------------------------- verifier semantics
+
+
+def test_over_serialised_plan_is_correct_but_not_optimal(clean: list[Record]) -> None:
+    record = next(r for r in clean if r["subtype"] == "parallel")
+    nodes, _ = _plan(record)
+    verdict = FAMILY.verify(_with_answer(record, workflow_text(nodes, [(k, k + 1) for k in range(1, len(nodes))])))
+    assert verdict.passed and verdict.metrics["optimal"] == 0.0 and verdict.metrics["extra_orderings"] > 0
+    assert verdict.metrics["f1_chain"] == 1.0 and verdict.metrics["f1_graph"] < 1.0
+
+
+def test_another_valid_numbering_scores_full_marks(clean: list[Record]) -> None:
+    record = next(r for r in clean if r["subtype"] == "hierarchical")
+    nodes, edges = _plan(record)
+    order: list[int] = []
+    while len(order) < len(nodes):  # a different topological order: always the highest ready node
+        order.append(max(v for v in range(1, len(nodes) + 1)
+                         if v not in order and all(a in order for a, b in edges if b == v)))
+    assert order != sorted(order)
+    new = {v: k + 1 for k, v in enumerate(order)}
+    answer = workflow_text([nodes[v - 1] for v in order], [(new[a], new[b]) for a, b in edges])
+    verdict = FAMILY.verify(_with_answer(record, answer.replace("Node:\n1: ", "Node:\n1:   ").lower()))
+    assert verdict.passed and verdict.metrics["f1_chain"] == verdict.metrics["f1_graph"] == 1.0
+
+
+def test_contradiction_ignores_renumbering_but_not_a_different_plan(clean: list[Record]) -> None:
+    record = copy.deepcopy(next(r for r in clean if [1, len(r["ground_truth"]["nodes"])] not in r["ground_truth"]["edges"]))
+    nodes, edges = _plan(record)
+    n = len(nodes)
+    final = record["trajectory"][-1]
+    head = final["think"][:final["think"].rindex("Node:")]
+    final["think"] = head + workflow_text(nodes[::-1], [(n + 1 - a, n + 1 - b) for a, b in edges])
+    assert FAMILY.contradiction(record) is None
+    final["think"] = head + workflow_text(nodes, edges + [(1, n)])
+    assert "order the steps differently" in FAMILY.contradiction(record)
+    final["think"] = head + workflow_text(nodes[1:], [(a - 1, b - 1) for a, b in edges if a > 1])
+    assert "differ on" in FAMILY.contradiction(record)
+
+
+@pytest.mark.parametrize("edit, check", [
+    (lambda r: r.update(answer=None), "trajectory_format"),
+    (lambda r: r.update(task=None), "malformed_record"),
+    (lambda r: r.update(ground_truth={"nodes": "x"}), "malformed_record"),
+    (lambda r: r["ground_truth"].update(edges=[[1, 99]]), "malformed_record"),
+    (lambda r: r.update(trajectory="junk"), "trajectory_format"),
+    (lambda r: r["ground_truth"]["edges"].pop(), "gold_mismatch"),
+    (lambda r: r["task"].update(goal_artifacts=["nothing"]), "gold_mismatch"),
+    (lambda r: r["task"]["ordering_notes"].append(["a", "b"]), "gold_mismatch"),
+    (lambda r: r["task"]["actions"].append(dict(r["task"]["actions"][0])), "gold_mismatch"),
+])
+def test_verifier_reports_bad_records_without_raising(clean: list[Record], edit: Any, check: str) -> None:
+    record = copy.deepcopy(next(r for r in clean if len(r["ground_truth"]["edges"]) > 2))
+    edit(record)
+    verdict = FAMILY.verify(record)
+    assert not verdict.passed and check in [c for c, _ in verdict.violations], verdict.violations
+
+
+@pytest.mark.parametrize("answer", [None, 42, "", "Node:", "Node:\n1: x\nEdge: (1,9)", "Node:\n2: x\nEdge: (START,2)",
+                                    "Node:\n1: x\nEdge: (END,1)", "Node:\n1: x\nEdge: 1->END", "1: x\nEdge:"])
+def test_unreadable_answers_are_broken_format(clean: list[Record], answer: Any) -> None:
+    record = _with_answer(clean[0], answer)
+    record["answer"] = answer
+    assert "broken_format" in [c for c, _ in FAMILY.verify(record).violations]
+    assert FAMILY.contradiction(record) is None
+
+
+# ---------------------------------------------------------------- determinism, goldens, variety
+
+
+def test_generation_is_deterministic(clean: list[Record]) -> None:
+    again = list(FAMILY.generate(40, SEED))
+    assert [canonical_json(r) for r in again] == [canonical_json(r) for r in clean[:40]]
+    for index in (0, 7, 33):
+        assert canonical_json(FAMILY.generate_one(SEED, index)) == canonical_json(clean[index])
+    assert [r["id"] for r in FAMILY.generate(5, SEED, start=30)] == [r["id"] for r in clean[30:35]]
+    assert FAMILY.generate_one(SEED + 1, 0)["id"] != clean[0]["id"]
+
+
+def test_generation_is_the_same_in_another_process(clean: list[Record]) -> None:
+    code = ("from planfusion.tasks.decomposition import FAMILY\n"
+            f"print(' '.join(r['lineage']['content_hash'] for r in FAMILY.generate(4, {SEED}, start=3)))")
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.split() == [r["lineage"]["content_hash"] for r in clean[3:7]]
+
+
+# (master seed, index) -> content hash; a change here means the generator's output changed: bump VERSION.
+GOLDEN = {
+    (0, 0): "aa6d844acae7c0f3c9821d31e6caef5851358e7e7a36045f7c0d9bce9ed30d5f",  # hierarchical
+    (0, 1): "1a2b7fa56a1774097487fc3d32980c923ffa5f79e4f9aa8a516f6c48d775fe80",  # parallel
+    (0, 3): "1d2951a183701cfb2513a49361a1bfbfa02dad367776f9561ec892f8590835c3",  # linear
+    (7, 42): "d59d6753cf02650ec31aa19190ed3ec3cadaab259e3e48c099c757ae0a455cc2",
+    (2024, 999): "7fe885330547730c844df507dbdf841b7e8abb1fda41c897e18bc6b54d9c89eb",
+}
+
+
+@pytest.mark.parametrize("seed, index", sorted(GOLDEN))
+def test_golden_content_hashes(seed: int, index: int) -> None:
+    assert FAMILY.generate_one(seed, index)["lineage"]["content_hash"] == GOLDEN[(seed, index)]
+
+
+def test_variety_on_1000_records() -> None:
+    records = list(FAMILY.generate(1000, 3))
+    assert len({content_hash(r) for r in records}) >= 990
+    assert len({FAMILY.structural_signature(r) for r in records}) >= 900
+
+
+def test_signature_ignores_entity_names_and_numbering(clean: list[Record]) -> None:
+    record = next(r for r in clean if r["subtype"] == "parallel")
+    renamed = copy.deepcopy(record)
+    truth = renamed["ground_truth"]
+    truth["nodes"] = [text.upper() for text in truth["nodes"]]
+    renamed["task"]["ordering_notes"] = [[a.upper(), b.upper()] for a, b in renamed["task"]["ordering_notes"]]
+    n = len(truth["nodes"])
+    truth["nodes"], truth["kinds"] = truth["nodes"][::-1], truth["kinds"][::-1]
+    truth["edges"] = [[n + 1 - a, n + 1 - b] for a, b in truth["edges"]]
+    assert FAMILY.structural_signature(renamed) == FAMILY.structural_signature(record)
+    assert dag_signature(renamed) == dag_signature(record)
+    renamed["ground_truth"]["distractor_kinds"].append("cooking.serve")
+    assert FAMILY.structural_signature(renamed) != FAMILY.structural_signature(record)
+    assert dag_signature(renamed) == dag_signature(record)
+    truth["edges"].pop()
+    assert dag_signature(renamed) != dag_signature(record)
+
+
+# ---------------------------------------------------------------- params and library
+
+
+def test_params_shape_the_output() -> None:
+    records = list(FAMILY.generate(30, 5, {"subtypes": ["parallel"], "domains": ["cooking"], "min_nodes": 8,
+                                           "max_nodes": 12, "min_distractors": 0, "max_distractors": 0}))
+    assert {(r["subtype"], r["task"]["domain"]) for r in records} == {("parallel", "cooking")}
+    assert all(8 <= FAMILY.count_steps(r) <= 12 and r["difficulty"]["knobs"]["distractors"] == 0 for r in records)
+    assert all(FAMILY.verify(r).passed for r in records)
+    assert records[0]["lineage"]["params"]["max_items"] == FAMILY.default_params["max_items"]
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"nodes": 5}, "unknown decomposition params"),
+    ({"min_nodes": 2}, "min_nodes"),
+    ({"min_nodes": 10, "max_nodes": 9}, "max_nodes"),
+    ({"subtypes": ["zigzag"]}, "subtypes"),
+    ({"domains": []}, "domains"),
+    ({"max_implicit_ratio": 1.5}, "max_implicit_ratio"),
+    ({"max_items": 1}, "hierarchical"),
+    ({"subtypes": ["linear"], "min_nodes": 20}, "linear"),
+    ([1, 2], "must be a dict"),
+])
+def test_bad_params_are_a_clear_error(params: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        FAMILY.generate_one(0, 0, params)
+
+
+def _domain(actions: tuple[Action, ...]) -> Domain:
+    return Domain(key="toy", item_noun="thing", item_title="{item}", items=("a", "b"), slots={}, contexts=("x",),
+                  aspects={"main": "Main"}, artifacts=(Artifact("p", "p"), Artifact("q", "{item} q")), actions=actions)
+
+
+@pytest.mark.parametrize("actions, message", [
+    ((Action("make_p", "Make p", "p", ("q",)), Action("make_q", "Make {item} q", "q", ("p",))), "cycle"),
+    ((Action("make_p", "Make p", "p"), Action("make_q", "Make q", "q")), "name {item}"),
+    ((Action("make_p", "Make p", "p"),), "nothing produces"),
+    ((Action("make_p", "Make p", "p", ("r",)), Action("make_q", "Make {item} q", "q")), "unknown artifact"),
+])
+def test_library_mistakes_fail_loudly(actions: tuple[Action, ...], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        validate(_domain(actions))
