@@ -288,3 +288,29 @@ def _domain(actions: tuple[Action, ...]) -> Domain:
 def test_library_mistakes_fail_loudly(actions: tuple[Action, ...], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         validate(_domain(actions))
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = (), depth: int = 4) -> list[tuple[Any, ...]]:
+    """Every dict key / list index path down to ``depth`` (lists: first two entries only)."""
+    if depth == 0:
+        return []
+    children = list(value.items()) if isinstance(value, dict) else list(enumerate(value[:2])) \
+        if isinstance(value, list) else []
+    return [p for key, child in children for p in [prefix + (key,)] + _paths(child, prefix + (key,), depth - 1)]
+
+
+def test_verifier_and_filters_never_raise_on_junk(clean: list[Record]) -> None:
+    record = next(r for r in clean if r["subtype"] == "linear")
+    junk: list[Any] = [None, 7, "x", [], {}, [[1, 2]], [["a", ["b"]]], [{"action": []}]]
+    for path in _paths(record):
+        for value in junk:
+            broken = copy.deepcopy(record)
+            target = broken
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = value
+            verdict = FAMILY.verify(broken)
+            FAMILY.contradiction(broken)
+            FAMILY.structural_signature(broken)
+            FAMILY.count_steps(broken)
+            assert isinstance(verdict.passed, bool)

@@ -109,11 +109,7 @@ def _produce(domain: Domain, artifact: str, item: str | None, items: tuple[str, 
     chosen = action.needs + tuple(k for k in action.optional if rng.random() < optional_rate)
     inputs: list[int] = []
     for need in chosen:
-        if not domain.artifact[need].per_item:
-            scopes: tuple[str | None, ...] = (None,)
-        else:
-            scopes = (item,) if item is not None else items
-        for scope in scopes:
+        for scope in domain.scopes(need, item, items):
             inputs.append(_produce(domain, need, scope, items, steps, made, rng, optional_rate, budget))
     if len(steps) >= budget:
         raise _TooBig

@@ -7,9 +7,9 @@ consumed in a fixed order, so a record depends only on (version, master seed, in
 from __future__ import annotations
 
 import random
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
-from planfusion.tasks.decomposition.draft import Draft, Step, draw
+from planfusion.tasks.decomposition.draft import Draft, draw
 from planfusion.tasks.decomposition.gold import build_gold
 from planfusion.tasks.decomposition.params import resolve_params
 from planfusion.tasks.decomposition.render import (
@@ -67,14 +67,15 @@ def assemble(draft: Draft, rng: random.Random, master_seed: int, index: int, see
     offered = [{"action": texts[i], "needs": [art for art, _ in wanted], "produces": outputs[i]}
                for wanted, i in zip(needs, gold.order)]
     distractors = [fill(d.action.text, d.item) for d in draft.distractors]
-    offered += [{"action": text, "needs": _distractor_needs(draft, d, name), "produces": name(d.action.output, d.item)}
+    offered += [{"action": text, "produces": name(d.action.output, d.item),
+                 "needs": [name(k, scope) for k in d.action.needs for scope in domain.scopes(k, d.item, draft.items)]}
                 for text, d in zip(distractors, draft.distractors)]
     rng.shuffle(offered)
     notes = [[nodes[u - 1], nodes[v - 1]] for u, v in gold.edges if rng.random() >= draft.implicit_ratio]
     rng.shuffle(notes)
 
     deliverables = [outputs[g] for g in draft.goals]
-    goals = []
+    goals: list[str] = []
     for g in draft.goals:
         phrase = domain.artifact[steps[g].action.output].goal
         goals.append(fill(phrase, None) if phrase else f"produce the {outputs[g]}")
@@ -101,7 +102,7 @@ def assemble(draft: Draft, rng: random.Random, master_seed: int, index: int, see
                     {"role": "user", "content": instruction},
                     {"role": "assistant", "content": answer, "think": think}],
         answer=answer,
-        difficulty={"level": difficulty_level(knobs), "knobs": knobs},
+        difficulty={"level": _difficulty_level(knobs), "knobs": knobs},
         quality={"n_steps": len(nodes), "n_tool_calls": 0, "n_errors_recovered": 0, "has_reflection": False,
                  "format_ok": True, "answer_correct": True, "flags": []},
         generator=GENERATOR,
@@ -116,19 +117,7 @@ def assemble(draft: Draft, rng: random.Random, master_seed: int, index: int, see
     )
 
 
-def _distractor_needs(draft: Draft, step: Step, name: Callable[[str, str | None], str]) -> list[str]:
-    """What an unneeded action would consume, resolved like a real step (a global action needs every item's)."""
-    names = []
-    for need in step.action.needs:
-        if not draft.domain.artifact[need].per_item:
-            scopes: tuple[str | None, ...] = (None,)
-        else:
-            scopes = (step.item,) if step.item is not None else draft.items
-        names += [name(need, scope) for scope in scopes]
-    return names
-
-
-def difficulty_level(knobs: dict[str, Any]) -> int:
+def _difficulty_level(knobs: dict[str, Any]) -> int:
     """1..5 from size, joins, distractors, hidden dependencies and sub-goal depth (size weighs most)."""
     score = (0.4 * (knobs["nodes"] - 3) / 22 + 0.15 * min(knobs["joins"], 6) / 6
              + 0.15 * min(knobs["distractors"], 8) / 8 + 0.15 * knobs["implicit_ratio"]

@@ -23,7 +23,7 @@ class Artifact:
     name: str                 # display template; "{item}" makes it per-item
     goal: str | None = None   # phrase used when it is requested as a deliverable
 
-    @property
+    @cached_property
     def per_item(self) -> bool:
         return "{item}" in self.name
 
@@ -87,6 +87,12 @@ class Domain:
 
     def is_per_item(self, action: Action) -> bool:
         return self.artifact[action.output].per_item
+
+    def scopes(self, need: str, item: str | None, items: tuple[str, ...]) -> tuple[str | None, ...]:
+        """The instances of artifact ``need`` consumed by an action for ``item`` (None: a global action)."""
+        if not self.artifact[need].per_item:
+            return (None,)
+        return (item,) if item is not None else items
 
 
 def _placeholders(template: str) -> set[str]:

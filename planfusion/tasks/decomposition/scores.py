@@ -44,10 +44,9 @@ def f1_chain(mapped: list[int], n_gold: int, edges: list[tuple[int, int]]) -> fl
                 heapq.heappush(ready, (first.get(c, len(mapped) + c), c))
     tails: list[int] = []
     for k in mapped:
-        if k >= 0:
-            r = rank[k]
-            at = bisect_left(tails, r)
-            tails[at:at + 1] = [r]
+        if k in rank:  # unmapped (-1), or stuck on a cycle in a malformed gold
+            at = bisect_left(tails, rank[k])
+            tails[at:at + 1] = [rank[k]]
     return _f1(len(tails), len(mapped), n_gold)
 
 

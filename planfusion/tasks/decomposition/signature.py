@@ -30,7 +30,7 @@ def structural_signature(record: Record) -> str:
         number = {text: k for k, text in enumerate(truth["nodes"])}
         stated = sorted(label[number[a]] + label[number[b]] for a, b in task["ordering_notes"])
         shape: Any = [_depth(truth.get("subgoals")), sorted(label), sorted(truth["distractor_kinds"]), stated]
-    except (TypeError, KeyError, ValueError, IndexError):
+    except (TypeError, KeyError, ValueError, IndexError, AttributeError):
         shape = ["unreadable", truth]
     return sha256_hex(canonical_json([record.get("family"), shape]))[:32]
 

@@ -21,6 +21,8 @@ Violations = list[tuple[str, str]]
 
 
 def verify(record: Record) -> Verdict:
+    if not isinstance(record, dict):
+        return Verdict(False, (("malformed_record", "the record is not an object"),))
     violations: Violations = []
     task, truth = record.get("task"), record.get("ground_truth")
     gold = _read_gold(truth, violations)
@@ -112,7 +114,7 @@ def _check_against_task(task: dict[str, Any], offered: list[dict[str, Any]], nod
         producer[action["produces"]] = action["action"]
         needs[action["action"]] = action["needs"]
     goals = task.get("goal_artifacts")
-    if not isinstance(goals, list) or not goals or any(g not in producer for g in goals):
+    if not isinstance(goals, list) or not goals or any(not isinstance(g, str) or g not in producer for g in goals):
         violations.append(("gold_mismatch", "the goal artifacts are not all produced by offered actions"))
         return
     needed: list[str] = []
@@ -148,7 +150,7 @@ def _check_against_task(task: dict[str, Any], offered: list[dict[str, Any]], nod
         return
     notes = task.get("ordering_notes", [])
     for note in notes if isinstance(notes, list) else [None]:
-        ok = (isinstance(note, list) and len(note) == 2 and all(x in position for x in note)
+        ok = (isinstance(note, list) and len(note) == 2 and all(isinstance(x, str) and x in position for x in note)
               and reach[position[note[0]] + 1] >> (position[note[1]] + 1) & 1)
         if not ok:
             violations.append(("gold_mismatch", f"ordering note {note!r} is not a dependency of the gold workflow"))
