@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import random
+import re
 from typing import Any, Callable
 
 import pytest
@@ -213,18 +214,23 @@ def test_records_stripped_of_ground_truth(clean: tuple[Any, list[dict[str, Any]]
     assert [(d.reason, "unverified" in d.tags) for d in curate(stripped, allow_unverified=True)] == [("kept", True)] * 4
 
 
-# One entity per family, renamed consistently through the whole record: same structure, new content.
-ENTITY: dict[str, tuple[Callable[[dict[str, Any]], str], str]] = {
-    "decomposition": (lambda r: r["ground_truth"]["nodes"][0], "Consult the oracle of Zebulon"),
-    "scheduling": (lambda r: r["ground_truth"]["constraints"]["participants"][0], "Zebulon"),
+# Per family, an entity to rename consistently through the whole record, and its new name (same
+# length where sizes or sort order are observed): same structure, new content.
+def _owner(record: dict[str, Any]) -> tuple[str, str]:
+    old = re.search(r"owner: ([A-Z][a-z]+ [A-Z][a-z]+)", json.dumps(record["task"]["initial_state"])).group(1)
+    return old, "Z" + old[1:]
+
+
+ENTITY: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {
+    "decomposition": lambda r: (r["ground_truth"]["nodes"][0], "Consult the oracle of Zebulon"),
+    "scheduling": lambda r: (r["ground_truth"]["constraints"]["participants"][0], "Zebulon"),
+    "tool_execution": _owner,
 }
 
 
 @pytest.mark.parametrize("name", FAMILIES)
 def test_renamed_entities_are_a_structural_duplicate(name: str, clean: tuple[Any, list[dict[str, Any]]]) -> None:
-    pick, new = ENTITY[name]
-    record = next(r for r in clean[1] if _pick(pick, r))
-    old = pick(record)
+    record, (old, new) = next((r, e) for r in clean[1] if (e := _entity(name, r)))
     renamed = restamp(json.loads(json.dumps(record).replace(old, new)))
     renamed["id"] = "renamed"
     assert renamed["lineage"]["content_hash"] != record["lineage"]["content_hash"]
@@ -233,8 +239,9 @@ def test_renamed_entities_are_a_structural_duplicate(name: str, clean: tuple[Any
     assert [(d.reason, d.detail) for d in decisions] == [("kept", ""), ("duplicate_structural", record["id"])]
 
 
-def _pick(pick: Callable[[dict[str, Any]], str], record: dict[str, Any]) -> bool:
+def _entity(name: str, record: dict[str, Any]) -> tuple[str, str] | None:
+    """The family's entity in this record, None when the record has none (another subtype)."""
     try:
-        return bool(pick(record))
-    except (KeyError, IndexError, TypeError):
-        return False
+        return ENTITY[name](record)
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
