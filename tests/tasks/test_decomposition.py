@@ -256,6 +256,9 @@ def test_params_shape_the_output() -> None:
     assert all(8 <= FAMILY.count_steps(r) <= 12 and r["difficulty"]["knobs"]["distractors"] == 0 for r in records)
     assert all(FAMILY.verify(r).passed for r in records)
     assert records[0]["lineage"]["params"]["max_items"] == FAMILY.default_params["max_items"]
+    shallow = list(FAMILY.generate(30, 5, {"max_depth": 4}))
+    assert all(r["difficulty"]["knobs"]["depth"] <= 4 and FAMILY.verify(r).passed for r in shallow)
+    assert {r["subtype"] for r in shallow} == set(FAMILY.subtypes)
 
 
 @pytest.mark.parametrize("params, message", [
@@ -267,6 +270,8 @@ def test_params_shape_the_output() -> None:
     ({"max_implicit_ratio": 1.5}, "max_implicit_ratio"),
     ({"max_items": 1}, "hierarchical"),
     ({"subtypes": ["linear"], "min_nodes": 20}, "linear"),
+    ({"max_depth": 1}, "max_depth"),
+    ({"max_depth": 2}, "linear"),
     ([1, 2], "must be a dict"),
 ])
 def test_bad_params_are_a_clear_error(params: Any, message: str) -> None:
@@ -314,3 +319,21 @@ def test_verifier_and_filters_never_raise_on_junk(clean: list[Record]) -> None:
             FAMILY.structural_signature(broken)
             FAMILY.count_steps(broken)
             assert isinstance(verdict.passed, bool)
+
+
+VERIFIER_SIDE = ("verifier", "scores", "workflow", "contradiction", "signature")
+
+
+@pytest.mark.parametrize("module", VERIFIER_SIDE)
+def test_verifier_side_never_imports_the_generator(module: str) -> None:
+    """The checks must re-derive everything themselves: only each other, the record contract and stdlib."""
+    import ast
+    import importlib
+
+    source = importlib.import_module(f"planfusion.tasks.decomposition.{module}").__file__
+    tree = ast.parse(open(source, encoding="utf-8").read())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    allowed = {f"planfusion.tasks.decomposition.{m}" for m in VERIFIER_SIDE} | {
+        "planfusion.tasks.family", "planfusion.tasks.record"}
+    assert {m for m in imported if m.startswith("planfusion")} <= allowed

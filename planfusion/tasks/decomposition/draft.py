@@ -16,7 +16,7 @@ from planfusion.tasks.decomposition.domains import DOMAINS
 from planfusion.tasks.decomposition.library import Action, Domain
 from planfusion.tasks.decomposition.params import linear_options
 
-ATTEMPTS = 200          # draws per non-linear task before giving up on the size range
+ATTEMPTS = 200          # draws per domain for a non-linear task before trying another domain
 SPARE_ITEMS = 2         # items outside the task that distractors may mention
 
 
@@ -46,22 +46,30 @@ class _TooBig(Exception):
 
 def draw(rng: random.Random, params: dict[str, Any]) -> Draft:
     subtype = rng.choice(params["subtypes"])
-    low, high = params["min_nodes"], params["max_nodes"]
+    low = params["min_nodes"]
+    longest = min(params["max_nodes"], params["max_depth"])  # a chain's length is its depth
     domains = [DOMAINS[key] for key in params["domains"]]
     if subtype == "linear":
-        domains = [d for d in domains if linear_options(d, low, high)]
-    domain = rng.choice(domains)
-    binding = {slot: rng.choice(values) for slot, values in domain.slots.items()}
-    if subtype == "linear":
-        goal, length = rng.choice(linear_options(domain, low, high))
-        items: tuple[str, ...] = (rng.choice(domain.items),)
-        steps: list[Step] = []
-        _chain(domain, goal, length, items[0], steps, rng)
-        goals: tuple[int, ...] = (len(steps) - 1,)
-        levels = 1
+        domains = [d for d in domains if linear_options(d, low, longest)]
+    first = rng.choice(domains)
+    for domain in (first, *domains):  # the others only when the params rule out the drawn domain
+        binding = {slot: rng.choice(values) for slot, values in domain.slots.items()}
+        if subtype == "linear":
+            goal, length = rng.choice(linear_options(domain, low, longest))
+            items: tuple[str, ...] = (rng.choice(domain.items),)
+            steps: list[Step] = []
+            _chain(domain, goal, length, items[0], steps, rng)
+            goals: tuple[int, ...] = (len(steps) - 1,)
+            levels = 1
+            break
+        found = _branching(domain, subtype, params, rng)
+        if found is not None:
+            items, steps, goals = found
+            levels = rng.randint(2, params["max_levels"]) if subtype == "hierarchical" else 1
+            break
     else:
-        items, steps, goals = _branching(domain, subtype, params, rng)
-        levels = rng.randint(2, params["max_levels"]) if subtype == "hierarchical" else 1
+        raise ValueError(f"no {subtype} workflow of {low}-{params['max_nodes']} nodes and depth <= "
+                         f"{params['max_depth']} found in domains {params['domains']}; widen the params")
     distractors = _distractors(domain, items, steps, rng, rng.randint(params["min_distractors"],
                                                                     params["max_distractors"]))
     ratio = rng.uniform(params["min_implicit_ratio"], params["max_implicit_ratio"])
@@ -80,7 +88,7 @@ def _chain(domain: Domain, artifact: str, length: int, item: str, steps: list[St
 
 
 def _branching(domain: Domain, subtype: str, params: dict[str, Any],
-               rng: random.Random) -> tuple[tuple[str, ...], list[Step], tuple[int, ...]]:
+               rng: random.Random) -> tuple[tuple[str, ...], list[Step], tuple[int, ...]] | None:
     """The first draw (items, deliverables, producers, optional inputs) whose size and shape fit."""
     low, high = params["min_nodes"], params["max_nodes"]
     min_items = 2 if subtype == "hierarchical" else 1
@@ -94,10 +102,9 @@ def _branching(domain: Domain, subtype: str, params: dict[str, Any],
                           for key in wanted)
         except _TooBig:
             continue
-        if len(steps) >= low and _shape_ok(subtype, steps):
+        if len(steps) >= low and _shape_ok(subtype, steps, params["max_depth"]):
             return items, steps, goals
-    raise ValueError(f"no {subtype} {domain.key} workflow of {low}-{high} nodes found in {ATTEMPTS} draws; "
-                     "widen min_nodes/max_nodes or max_items")
+    return None
 
 
 def _produce(domain: Domain, artifact: str, item: str | None, items: tuple[str, ...], steps: list[Step],
@@ -118,8 +125,9 @@ def _produce(domain: Domain, artifact: str, item: str | None, items: tuple[str, 
     return len(steps) - 1
 
 
-def _shape_ok(subtype: str, steps: list[Step]) -> bool:
-    """Every step is connected, parallel tasks are not a chain, hierarchical ones span two items or more.
+def _shape_ok(subtype: str, steps: list[Step], max_depth: int) -> bool:
+    """Connected steps, no path longer than ``max_depth``; parallel tasks are not a chain, hierarchical
+    ones span two items or more.
 
     A DAG is a chain exactly when each longest-path layer holds a single step (redundant edges do not
     change the layers), so "parallel" asks for a layer of two or more.
@@ -127,11 +135,13 @@ def _shape_ok(subtype: str, steps: list[Step]) -> bool:
     consumed = {i for step in steps for i in step.inputs}
     if any(not step.inputs and i not in consumed for i, step in enumerate(steps)):
         return False
-    if subtype == "hierarchical":
-        return len({step.item for step in steps if step.item is not None}) >= 2
     layer: list[int] = []
     for step in steps:
         layer.append(1 + max((layer[p] for p in step.inputs), default=0))
+    if max(layer) > max_depth:
+        return False
+    if subtype == "hierarchical":
+        return len({step.item for step in steps if step.item is not None}) >= 2
     return len(set(layer)) < len(layer)
 
 

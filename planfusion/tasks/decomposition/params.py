@@ -18,6 +18,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "domains": list(DOMAINS),            # sampled uniformly per record
     "min_nodes": MIN_NODES,              # gold workflow size range
     "max_nodes": MAX_NODES,
+    "max_depth": MAX_NODES,              # most steps on one dependency path (a linear task's length)
     "max_items": 4,                      # parallel per-item branches (width); hierarchical uses >= 2
     "max_levels": MAX_LEVELS,            # sub-goal levels of hierarchical tasks (2..max_levels)
     "min_distractors": 1,                # unneeded actions mixed into the offered list
@@ -41,6 +42,7 @@ def resolve_params(params: dict[str, Any] | None) -> dict[str, Any]:
     _check_choice(merged, "domains", tuple(DOMAINS))
     _check_int(merged, "min_nodes", MIN_NODES, MAX_NODES)
     _check_int(merged, "max_nodes", merged["min_nodes"], MAX_NODES)
+    _check_int(merged, "max_depth", 2, MAX_NODES)
     _check_int(merged, "max_items", 1, MAX_ITEMS)
     _check_int(merged, "max_levels", 1, MAX_LEVELS)
     _check_int(merged, "min_distractors", 0, MAX_DISTRACTORS)
@@ -51,10 +53,11 @@ def resolve_params(params: dict[str, Any] | None) -> dict[str, Any]:
     if "hierarchical" in merged["subtypes"] and (merged["max_items"] < 2 or merged["max_levels"] < 2):
         raise ValueError("decomposition param subtypes: 'hierarchical' needs max_items >= 2 and max_levels >= 2, "
                          f"got max_items={merged['max_items']}, max_levels={merged['max_levels']}")
+    longest = min(merged["max_nodes"], merged["max_depth"])
     if "linear" in merged["subtypes"] and not any(
-        linear_options(DOMAINS[d], merged["min_nodes"], merged["max_nodes"]) for d in merged["domains"]
+        linear_options(DOMAINS[d], merged["min_nodes"], longest) for d in merged["domains"]
     ):
-        raise ValueError(f"decomposition params: no linear chain of {merged['min_nodes']}-{merged['max_nodes']} "
+        raise ValueError(f"decomposition params: no linear chain of {merged['min_nodes']}-{longest} "
                          f"nodes exists in domains {merged['domains']}")
     return merged
 

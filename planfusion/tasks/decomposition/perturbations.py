@@ -175,7 +175,7 @@ def too_few_steps(record: Record, rng: random.Random) -> Record | None:
     if then is not None:
         kept.append(Step(steps[then].action, steps[then].item, (0,)))
     small = Draft(draft.domain, draft.subtype, draft.binding, draft.items, tuple(kept), (len(kept) - 1,),
-                  draft.distractors, draft.levels, draft.implicit_ratio)
+                  draft.distractors, 1, draft.implicit_ratio)
     return assemble(small, rng, lineage["master_seed"], lineage["index"], lineage["seed"], params,
                     parent_id=record["id"], perturbation="too_few_steps")
 
