@@ -39,7 +39,8 @@ def main() -> None:
     print(f"records            {n:,} (seed {args.seed}); wall time, then CPU time of this process")
     for label, t_wall, t_cpu in (("generate", gen_wall, gen_cpu), ("verify", ver_wall, ver_cpu),
                                  ("generate + verify", gen_wall + ver_wall, gen_cpu + ver_cpu)):
-        print(f"{label:<18} {t_wall:.2f} s ({n / t_wall:,.0f} records/s); cpu {t_cpu:.2f} s ({n / t_cpu:,.0f} records/s)")
+        print(f"{label:<18} {t_wall:.2f} s ({n / t_wall:,.0f} records/s); "
+              f"cpu {t_cpu:.2f} s ({n / t_cpu:,.0f} records/s)")
     print(f"verified           {100 * sum(v.passed for v in verdicts) / n:.2f} %")
     print(f"distinct hash      {100 * len(hashes) / n:.2f} %")
     print(f"distinct signature {100 * len(signatures) / n:.2f} %")

@@ -147,7 +147,8 @@ def test_another_valid_numbering_scores_full_marks(clean: list[Record]) -> None:
 
 
 def test_contradiction_ignores_renumbering_but_not_a_different_plan(clean: list[Record]) -> None:
-    record = copy.deepcopy(next(r for r in clean if [1, len(r["ground_truth"]["nodes"])] not in r["ground_truth"]["edges"]))
+    record = copy.deepcopy(next(r for r in clean
+                                if [1, len(r["ground_truth"]["nodes"])] not in r["ground_truth"]["edges"]))
     nodes, edges = _plan(record)
     n = len(nodes)
     final = record["trajectory"][-1]

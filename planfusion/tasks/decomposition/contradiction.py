@@ -35,6 +35,6 @@ def contradiction(record: Record) -> str | None:
 
 def _graph(workflow: Workflow) -> tuple[list[str], set[tuple[str, str]]]:
     names = [normalize(t) for t in workflow.nodes]
-    edges = ({(names[a - 1], names[b - 1]) for a, b in workflow.edges} | {("START", names[v - 1]) for v in workflow.starts}
-             | {(names[v - 1], "END") for v in workflow.ends})
+    edges = ({(names[a - 1], names[b - 1]) for a, b in workflow.edges}
+             | {("START", names[v - 1]) for v in workflow.starts} | {(names[v - 1], "END") for v in workflow.ends})
     return sorted(names), edges

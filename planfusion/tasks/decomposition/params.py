@@ -69,7 +69,8 @@ def linear_options(domain: Domain, low: int, high: int) -> list[tuple[str, int]]
 
 def _check_choice(params: dict[str, Any], key: str, allowed: tuple[str, ...]) -> None:
     value = params[key]
-    if not isinstance(value, list) or not value or any(v not in allowed for v in value) or len(set(value)) != len(value):
+    if (not isinstance(value, list) or not value or any(v not in allowed for v in value)
+            or len(set(value)) != len(value)):
         raise ValueError(f"decomposition param {key}={value!r}: expected a non-empty list of distinct values "
                          f"from {list(allowed)}")
 

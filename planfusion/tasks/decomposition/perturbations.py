@@ -3,7 +3,7 @@
 Answer edits rewrite the answer and the plan at the end of the reasoning together (a consistently
 wrong solver), so only the intended check fires and the contradiction filter stays quiet; the
 ``contradiction`` kind edits only the reasoning. ``too_few_steps`` rebuilds the record around a
-truncated two-step workflow that is correct but trivial.
+workflow truncated to one or two steps: correct, but trivial.
 """
 
 from __future__ import annotations
@@ -54,7 +54,10 @@ def _with_plan(record: Record, kind: str, plan: Plan, *, answer: bool = True, th
 def _insert(plan: Plan, at: int, text: str, preds: list[int], succs: list[int]) -> Plan:
     """Plan with a new node numbered ``at`` (1-based); ``preds``/``succs`` use the old numbering."""
     nodes, edges = plan
-    shift = lambda v: v + 1 if v >= at else v  # noqa: E731
+
+    def shift(v: int) -> int:
+        return v + 1 if v >= at else v
+
     moved = [(shift(a), shift(b)) for a, b in edges]
     moved += [(shift(p), at) for p in preds] + [(at, shift(s)) for s in succs]
     return nodes[:at - 1] + [text] + nodes[at - 1:], moved
@@ -66,7 +69,10 @@ def _remove(plan: Plan, v: int) -> Plan:
     preds = [a for a, b in edges if b == v]
     succs = [b for a, b in edges if a == v]
     kept = [(a, b) for a, b in edges if v not in (a, b)] + [(p, s) for p in preds for s in succs]
-    shift = lambda x: x - 1 if x > v else x  # noqa: E731
+
+    def shift(x: int) -> int:
+        return x - 1 if x > v else x
+
     return nodes[:v - 1] + nodes[v:], sorted({(shift(a), shift(b)) for a, b in kept})
 
 
@@ -192,4 +198,5 @@ _KINDS: tuple[tuple[str, str, Callable[[Record, Any], Record | None]], ...] = (
     ("too_few_steps", "too_easy", too_few_steps),
     ("contradiction", "contradiction", contradiction),
 )
-PERTURBATIONS: tuple[Perturbation, ...] = tuple(Perturbation(kind, caught_by, apply) for kind, caught_by, apply in _KINDS)
+PERTURBATIONS: tuple[Perturbation, ...] = tuple(Perturbation(kind, caught_by, apply)
+                                                for kind, caught_by, apply in _KINDS)
