@@ -1,18 +1,18 @@
 """NovelSelect: greedy selection that adds, at every step, the candidate with the largest novelty
 v(x | S) (see scoring.py), exactly, without rescanning every candidate against every pick.
 
-How it stays exact and fast (lazy greedy with proven upper bounds):
+How it stays exact without rescanning (lazy greedy with proven upper bounds):
 - Each step computes the distances of the whole pool to the newest pick once (one (N, D) pass,
-  the floor) and keeps them as a column of an (N, B) matrix, so re-scoring a candidate needs no
-  embedding work, only a sort of its row.
-- Adding pick j inserts one term at rank p into every candidate's sum and pushes later terms one rank
-  down, which only lowers their weights. So v grows by at most p^-kappa1 * term(x, j). The rank p is
-  at least 1 + #(earlier keys strictly below the new key), which a per-candidate histogram of its
-  keys (quantile bins) bounds from below in O(N * bins). Summing these increments since a candidate's
-  last exact score gives an upper bound on its current score.
-- A candidate is picked only when its exact score is strictly above every other candidate's bound;
-  otherwise the candidates with the highest bounds are re-scored exactly, and the test repeats.
-  Ties (equal exact scores) go to the lowest index. Nothing is truncated or approximated.
+  the floor) and keeps them as a column of an (N, B) matrix: scoring a row needs no embedding work.
+- A hot set of contenders carries exact scores, updated per pick in O(t) per row from their ranks
+  (the new term at its rank, later terms pushed one rank down).
+- Every other candidate carries an upper bound: its last exact score plus a proven bound on each
+  later rise (see _bound_increase), which is exact for the HEAD nearest picks, where near picks pull
+  scores down, and small beyond.
+- A candidate is picked only when its exact score is strictly above every bound; otherwise the
+  highest bounds are promoted (scored exactly) and the test repeats. Contenders that fall behind
+  go back to bounds. Ties go to the lowest index. Nothing is truncated or approximated: the picks
+  equal those of rescanning everything (tests check this against a float64 brute force).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 
 from planfusion.novelsum.density import Density, embedding_density, precomputed_density
-from planfusion.novelsum.scoring import ranked_terms, score_sums
+from planfusion.novelsum.scoring import ranked_terms
 from planfusion.novelsum.validation import (
     METRICS,
     check_budget,
@@ -34,8 +34,10 @@ from planfusion.novelsum.validation import (
     unit_embeddings,
 )
 
-HISTOGRAM_BINS = 24
-RESCORE_BATCH = 16
+HEAD = 16
+PROMOTE_BATCH = 32
+COOL_EVERY = 16
+COOL_MARGIN = 0.05
 
 Progress = Callable[[int, int, float], None]  # (picks so far, budget, seconds elapsed)
 
@@ -136,6 +138,8 @@ def novel_select(
 
 
 class _LazyGreedy:
+    """Exact scores for a hot set of contenders, updated per pick; upper bounds for the rest."""
+
     def __init__(self, pool, density, budget, kappa1, kappa2, variant, n_contributors, progress):
         self.pool, self.density, self.budget = pool, density, budget
         self.kappa1, self.kappa2, self.variant = float(kappa1), float(kappa2), variant
@@ -143,50 +147,138 @@ class _LazyGreedy:
         self.weight = density.sigma.astype(np.float64) ** self.kappa2  # sigma^kappa2
         n = len(pool)
         self.dist = np.empty((n, budget), dtype=pool.dtype)  # column u: distances to the u-th pick
-        self.below = np.zeros((n, HISTOGRAM_BINS + 1), dtype=np.uint16 if budget < 65535 else np.uint32)
-        self.edges: np.ndarray | None = None
-        self.bound = np.zeros(n)  # upper bound on each candidate's score sum
-        self.stale = np.zeros(n, dtype=bool)  # bound may exceed the exact score
-        self.rescored = 0
+        self.head_keys = np.full((n, min(HEAD, budget)), np.inf)  # each candidate's lowest keys, sorted
+        self.head_terms = np.zeros((n, min(HEAD, budget)))
+        self.score = np.zeros(n)  # hot: exact score sum; cold: an upper bound on it
+        self.available = np.ones(n, dtype=bool)
+        self.hot = np.zeros(n, dtype=bool)
+        # hot rows 0..n_hot-1: pool id, and per pick u its key, term and rank in that row's ordering
+        self.n_hot = 0
+        self.hot_ids = np.empty(0, dtype=np.int64)
+        self.hot_keys = np.empty((0, budget))
+        self.hot_terms = np.empty((0, budget))
+        self.hot_ranks = np.empty((0, budget), dtype=np.int32)
+        self.g = np.concatenate([[0.0], np.arange(1, budget + 2, dtype=np.float64) ** -self.kappa1])
+        self.dg = np.append(np.diff(self.g), 0.0)  # g(r + 1) - g(r): the change when pushed down a rank
+        self.order = np.empty(budget, dtype=np.int64)
+        self.promoted = 0
 
-    def _keys_and_terms(self, col: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
+    def _keys_terms(self, rows: np.ndarray | slice, t: int | slice) -> tuple[np.ndarray, np.ndarray]:
+        """Ranking keys and terms of pool rows against the picks at positions t (an index or a slice)."""
+        d = self.dist[rows, t].astype(np.float64)
+        wp = self.weight[self.order[t]]
         if self.variant == "magicagent":
-            return col, self.weight[j] * col.astype(np.float64)
-        terms = (self.weight + self.weight[j]) * col
+            return d, wp * d
+        wx = self.weight[rows]
+        terms = (wx[:, None] + wp) * d if d.ndim == 2 else (wx + wp) * d
         return terms, terms
 
-    def _add_pick(self, j: int, t: int) -> None:
-        """Record pick j as the t-th selected sample (0-based) and raise every bound."""
-        col = self.pool.to(j)
+    def _add_pick(self, t: int) -> None:
+        """Account for the t-th pick (0-based, column t): exact deltas for hot rows, bounds for the rest."""
+        col = self.pool.to(self.order[t])
         self.dist[:, t] = col
-        keys, terms = self._keys_and_terms(col, j)
-        if self.edges is None:
-            qs = np.linspace(0, 1, HISTOGRAM_BINS + 1)[1:-1]
-            self.edges = np.unique(np.quantile(keys, qs))
-        bins = np.searchsorted(self.edges, keys, side="right")
-        lower = np.take_along_axis(self.below, bins[:, None], axis=1)[:, 0]
-        self.bound += terms * (1.0 + lower) ** -self.kappa1
-        self.below += np.arange(self.below.shape[1])[None, :] > bins[:, None]
+        keys, terms = self._keys_terms(slice(None), t)
+        self.score += self._bound_increase(t, keys, terms)
+        if self.n_hot:
+            self._update_hot(t, keys, terms)
 
-    def _exact_sums(self, rows: np.ndarray, t: int) -> np.ndarray:
-        picks = self.order[:t]
-        return score_sums(
-            self.dist[rows, :t], self.weight[picks], self.weight[rows], variant=self.variant, kappa1=self.kappa1
+    def _bound_increase(self, t: int, keys: np.ndarray, terms: np.ndarray) -> np.ndarray:
+        """An upper bound on how much pick t raises each candidate's score sum.
+
+        Write v = sum_q (g(q) - g(q+1)) * A_q with A_q the sum of the terms of the q lowest keys.
+        A new pick at rank p adds its term to A_q for q > t and, for p <= q <= t, swaps A_q's q-th
+        term for its own. Every candidate keeps its HEAD lowest keys and their terms, so for q <= HEAD
+        the swap is exact (it is where near picks pull scores down). Beyond the head:
+        released: terms are the keys, so the swap never raises A_q;
+        magicagent: the new pick is nearer than the one it displaces, so A_q rises by at most
+        (w_new - w_low) * d_new, with w_low the lowest weight among earlier picks.
+        """
+        h = self.head_keys.shape[1]
+        before = np.count_nonzero(self.head_keys <= keys[:, None], axis=1)  # ties: the new pick ranks last
+        q = np.arange(1, h + 1)
+        swapped = (q[None, :] > before[:, None]) & (q[None, :] <= t)
+        rise = self.g[t + 1] * terms + np.einsum(
+            "ij,j->i", np.where(swapped, terms[:, None] - self.head_terms, 0.0), self.g[1 : h + 1] - self.g[2 : h + 2]
         )
+        if self.variant == "magicagent" and t > h:
+            w_new, w_low = self.weight[self.order[t]], self.weight[self.order[:t]].min()
+            rise += (self.g[h + 1] - self.g[t + 1]) * max(0.0, w_new - w_low) * keys
+        self._insert_head(before, keys, terms)
+        return rise
+
+    def _insert_head(self, before: np.ndarray, keys: np.ndarray, terms: np.ndarray) -> None:
+        j = np.arange(self.head_keys.shape[1])[None, :]
+        for head, new in ((self.head_keys, keys), (self.head_terms, terms)):
+            shifted = np.concatenate([head[:, :1], head[:, :-1]], axis=1)
+            head[:] = np.where(j < before[:, None], head, np.where(j == before[:, None], new[:, None], shifted))
+
+    def _update_hot(self, t: int, keys: np.ndarray, terms: np.ndarray) -> None:
+        h = self.n_hot
+        ids = self.hot_ids[:h]
+        new_keys, new_terms = keys[ids], terms[ids]
+        pushed = self.hot_keys[:h, :t] > new_keys[:, None]  # equal keys keep the earlier pick ahead
+        ranks = self.hot_ranks[:h, :t]
+        rank_new = t + 1 - np.count_nonzero(pushed, axis=1)
+        loss = np.einsum("ij,ij->i", np.where(pushed, self.hot_terms[:h, :t], 0.0), self.dg[ranks])
+        self.score[ids] = self.exact[:h] = self.exact[:h] + new_terms * self.g[rank_new] + loss
+        ranks += pushed
+        self.hot_ranks[:h, t] = rank_new
+        self.hot_keys[:h, t] = new_keys
+        self.hot_terms[:h, t] = new_terms
+
+    def _grow(self, need: int) -> None:
+        cap = len(self.hot_ids)
+        if need <= cap:
+            return
+        new_cap = max(need, 2 * cap, 64)
+        grow = lambda a, fill: np.concatenate([a, np.full((new_cap - cap,) + a.shape[1:], fill, dtype=a.dtype)])
+        self.hot_ids = grow(self.hot_ids, -1)
+        self.exact = grow(getattr(self, "exact", np.empty(0)), 0.0)
+        self.hot_keys = grow(self.hot_keys, 0.0)
+        self.hot_terms = grow(self.hot_terms, 0.0)
+        self.hot_ranks = grow(self.hot_ranks, 0)
+
+    def _promote(self, rows: np.ndarray, t: int) -> None:
+        """Score rows exactly from scratch and keep them exact from now on."""
+        keys, terms = self._keys_terms(rows, slice(0, t))
+        order = np.argsort(keys, axis=1, kind="stable")
+        ranks = np.empty((len(rows), t), dtype=np.int32)
+        np.put_along_axis(ranks, order, np.arange(1, t + 1, dtype=np.int32)[None, :], axis=1)
+        exact = np.einsum("ij,ij->i", terms, self.g[ranks])
+        lo, hi = self.n_hot, self.n_hot + len(rows)
+        self._grow(hi)
+        self.hot_ids[lo:hi], self.exact[lo:hi] = rows, exact
+        self.hot_keys[lo:hi, :t], self.hot_terms[lo:hi, :t], self.hot_ranks[lo:hi, :t] = keys, terms, ranks
+        self.n_hot = hi
+        self.score[rows] = exact
+        self.hot[rows] = True
+        self.promoted += len(rows)
+
+    def _drop_hot(self, row: int) -> None:
+        """Remove hot row ``row`` (its slot is filled by the last hot row)."""
+        last = self.n_hot - 1
+        self.hot[self.hot_ids[row]] = False
+        for a in (self.hot_ids, self.exact, self.hot_keys, self.hot_terms, self.hot_ranks):
+            a[row] = a[last]
+        self.n_hot = last
+
+    def _cool_down(self, best: float) -> None:
+        """Hand contenders that fell well behind back to the bounds (which start from their exact score)."""
+        behind = np.flatnonzero(self.exact[: self.n_hot] < best - abs(best) * COOL_MARGIN)
+        for row in behind[::-1]:  # from the end, so swapped-in rows were already judged
+            self._drop_hot(int(row))
 
     def _next_pick(self, t: int) -> int:
-        bound, stale = self.bound, self.stale
+        """The available candidate with the largest exact score (lowest index among equals)."""
         while True:
-            stale_bounds = np.where(stale, bound, -np.inf)
-            exact_bounds = np.where(stale | ~self.available, -np.inf, bound)
-            best = int(np.argmax(exact_bounds))  # first index among equal maxima
-            if exact_bounds[best] > stale_bounds.max():
+            hot_scores = np.where(self.hot, self.score, -np.inf)
+            best = int(np.argmax(hot_scores))
+            cold_scores = np.where(self.hot | ~self.available, -np.inf, self.score)
+            if hot_scores[best] > cold_scores.max():
                 return best
-            m = min(RESCORE_BATCH, int(stale.sum()))
-            rows = np.argpartition(-stale_bounds, m - 1)[:m]
-            bound[rows] = self._exact_sums(rows, t)
-            stale[rows] = False
-            self.rescored += m
+            n_cold = int(np.count_nonzero(np.isfinite(cold_scores)))
+            m = min(PROMOTE_BATCH, n_cold)
+            self._promote(np.sort(np.argpartition(-cold_scores, m - 1)[:m]), t)
 
     def _contributors(self, x: int, t: int) -> tuple[np.ndarray, np.ndarray]:
         c = self.n_contributors
@@ -202,9 +294,7 @@ class _LazyGreedy:
         return ids, vals
 
     def run(self, first_pick: int, first_seed: int | None) -> Selection:
-        n, budget = len(self.pool), self.budget
-        self.order = np.empty(budget, dtype=np.int64)
-        self.available = np.ones(n, dtype=bool)
+        budget = self.budget
         scores = np.zeros(budget)
         contributors = np.full((budget, self.n_contributors), -1, dtype=np.int64)
         contributions = np.zeros((budget, self.n_contributors))
@@ -213,16 +303,18 @@ class _LazyGreedy:
         for t in range(budget):
             self.order[t] = pick
             self.available[pick] = False
-            self.bound[pick] = -np.inf
-            self.stale[pick] = False
+            self.score[pick] = -np.inf
+            if self.hot[pick]:
+                self._drop_hot(int(np.flatnonzero(self.hot_ids[: self.n_hot] == pick)[0]))
             if t + 1 == budget:
                 break
-            self._add_pick(pick, t)
-            self.stale[:] = self.available
+            self._add_pick(t)
             pick = self._next_pick(t + 1)
-            sums = self.bound[pick]
+            sums = self.score[pick]
             scores[t + 1] = sums / (t + 1) if self.variant == "released" else sums
             contributors[t + 1], contributions[t + 1] = self._contributors(pick, t + 1)
+            if t % COOL_EVERY == 0:
+                self._cool_down(sums)
             if self.progress is not None:
                 self.progress(t + 2, budget, time.perf_counter() - start)
         return Selection(
@@ -237,5 +329,5 @@ class _LazyGreedy:
             kappa2=self.kappa2,
             first_pick=first_pick,
             first_pick_seed=first_seed,
-            stats={"rescored": float(self.rescored), "seconds": time.perf_counter() - start},
+            stats={"promoted": float(self.promoted), "hot": float(self.n_hot), "seconds": time.perf_counter() - start},
         )
