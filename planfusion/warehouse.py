@@ -1,0 +1,251 @@
+"""The DuckDB warehouse: one file, one table per pipeline stage, row-level lineage in every row.
+
+Each per-family table is written idempotently: a rerun replaces the family's rows in one
+transaction (delete, then insert), so a failed write leaves the previous rows intact and a rerun
+never duplicates. Every row carries the keys of its upstream rows plus the run id, code version and
+parameters that produced it. TABLES documents every column (the README renders the same text).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import duckdb
+import pyarrow as pa
+
+DEFAULT_DATABASE = "warehouse/planfusion.duckdb"
+
+PROVENANCE = [
+    ("run_id", "VARCHAR", "Dagster run that wrote the row"),
+    ("code_version", "VARCHAR", "code version of the asset that wrote the row"),
+    ("params", "JSON", "the parameters the stage ran with"),
+]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    doc: str
+    columns: list[tuple[str, str, str]]  # (name, DuckDB type, description)
+    partitioned: bool = True  # rows are replaced per family
+
+    def ddl(self) -> str:
+        cols = ",\n  ".join(f"{name} {dtype}" for name, dtype, _ in self.columns)
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  {cols}\n)"
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in [
+        Table(
+            "raw_tasks",
+            "Every task of the family: generated, or read from a file in inbox/<family>/.",
+            [
+                ("family", "VARCHAR", "task family (the Dagster partition)"),
+                ("task_id", "VARCHAR", "stable task id (family prefix + hash of generator, version, seed, params)"),
+                ("subtype", "VARCHAR", "family subtype"),
+                ("source", "VARCHAR", "'generator' or 'file'"),
+                ("generator", "VARCHAR", "generator name (from the record's lineage)"),
+                ("generator_version", "VARCHAR", "generator version"),
+                ("master_seed", "BIGINT", "master seed of the generated stream"),
+                ("sample_index", "BIGINT", "index in the generated stream"),
+                ("sample_seed", "BIGINT", "per-sample seed derived by hashing"),
+                ("file_path", "VARCHAR", "for files: the path the task was read from"),
+                ("file_sha256", "VARCHAR", "for files: sha256 of the file content"),
+                ("line_number", "BIGINT", "for files: 1-based line number"),
+                ("content_hash", "VARCHAR", "sha256 of the record's content (recomputed, not trusted)"),
+                ("text", "VARCHAR", "the text that gets embedded"),
+                ("record", "JSON", "the whole record"),
+            ]
+            + PROVENANCE,
+        ),
+        Table(
+            "ingest_rejections",
+            "Lines of inbox files that could not be ingested, with file, line, field and reason.",
+            [
+                ("family", "VARCHAR", "family of the inbox folder"),
+                ("file_path", "VARCHAR", "file the line came from"),
+                ("file_sha256", "VARCHAR", "sha256 of the file content"),
+                ("line_number", "BIGINT", "1-based line number"),
+                ("field", "VARCHAR", "offending field, when one is to blame"),
+                ("reason", "VARCHAR", "why the line was rejected"),
+            ]
+            + PROVENANCE,
+        ),
+        Table(
+            "curated_tasks",
+            "The verdict and filter decision for every raw task: kept or dropped, and why.",
+            [
+                ("family", "VARCHAR", "task family"),
+                ("task_id", "VARCHAR", "raw_tasks.task_id"),
+                ("content_hash", "VARCHAR", "raw_tasks.content_hash"),
+                ("kept", "BOOLEAN", "whether the task goes on to embedding and selection"),
+                ("reason", "VARCHAR", "kept, failed_verification, too_easy, loop, contradiction, duplicate_exact, "
+                 "duplicate_structural, no_ground_truth"),
+                ("detail", "VARCHAR", "violated checks, or the id of the task this one duplicates"),
+                ("checks", "VARCHAR[]", "names of the verifier checks that failed"),
+                ("tags", "VARCHAR[]", "reflection, error_recovery, unverified"),
+                ("verified", "BOOLEAN", "the independent verifier passed the task"),
+                ("metrics", "JSON", "verifier metrics (f1_chain, f1_graph, ...)"),
+            ]
+            + PROVENANCE,
+        ),
+        Table(
+            "task_embeddings",
+            "One embedding per kept task (L2-normalised), with the model that made it.",
+            [
+                ("family", "VARCHAR", "task family"),
+                ("task_id", "VARCHAR", "curated_tasks.task_id (kept)"),
+                ("text_hash", "VARCHAR", "sha256 of the embedded text: the cache key with the model"),
+                ("model_name", "VARCHAR", "embedding model"),
+                ("model_revision", "VARCHAR", "hash of the model weights"),
+                ("from_cache", "BOOLEAN", "reused from embedding_cache rather than computed in this run"),
+                ("embedding", "FLOAT[384]", "the unit vector"),
+            ]
+            + PROVENANCE,
+        ),
+        Table(
+            "embedding_cache",
+            "Every vector ever computed, by (text hash, model, revision): reruns embed only what is new.",
+            [
+                ("text_hash", "VARCHAR", "sha256 of the embedded text"),
+                ("model_name", "VARCHAR", "embedding model"),
+                ("model_revision", "VARCHAR", "hash of the model weights"),
+                ("embedding", "FLOAT[384]", "the unit vector"),
+                ("run_id", "VARCHAR", "run that computed it"),
+            ],
+            partitioned=False,
+        ),
+        Table(
+            "density_factors",
+            "sigma for every kept task, from its K nearest neighbours among the family's kept tasks.",
+            [
+                ("family", "VARCHAR", "task family"),
+                ("task_id", "VARCHAR", "task_embeddings.task_id"),
+                ("sigma", "DOUBLE", "1 / sum of cosine distances to the K nearest distinct neighbours"),
+                ("k", "INTEGER", "K"),
+                ("neighbour_ids", "VARCHAR[]", "task ids of the K nearest neighbours"),
+                ("neighbour_distances", "FLOAT[]", "their cosine distances"),
+                ("model_revision", "VARCHAR", "embedding model revision the distances come from"),
+            ]
+            + PROVENANCE,
+        ),
+        Table(
+            "family_selection",
+            "NovelSelect per family: pick order, novelty at pick, and who contributed most.",
+            [
+                ("family", "VARCHAR", "task family"),
+                ("task_id", "VARCHAR", "density_factors.task_id"),
+                ("pick_step", "INTEGER", "1-based step at which the task was picked"),
+                ("novelty", "DOUBLE", "v(x | S) when picked (0 for the first, seeded random pick)"),
+                ("contributor_ids", "VARCHAR[]", "already-selected tasks with the largest terms in that score"),
+                ("contributions", "DOUBLE[]", "their terms"),
+                ("variant", "VARCHAR", "magicagent (MagicAgent Eq. 1) or released (the authors' code)"),
+                ("budget", "INTEGER", "selection size asked for (capped at the pool)"),
+                ("k", "INTEGER", "K"),
+                ("kappa1", "DOUBLE", "proximity power"),
+                ("kappa2", "DOUBLE", "density power"),
+                ("seed", "BIGINT", "seed of the first pick"),
+            ]
+            + PROVENANCE,
+        ),
+        Table(
+            "fused_training_set",
+            "NovelSelect over the union of the family selections, density recomputed on the union.",
+            [
+                ("task_id", "VARCHAR", "family_selection.task_id"),
+                ("family", "VARCHAR", "task family"),
+                ("fusion_step", "INTEGER", "1-based step at which the task was picked in the fusion"),
+                ("novelty", "DOUBLE", "v(x | S) in the fusion when picked"),
+                ("contributor_ids", "VARCHAR[]", "already-fused tasks with the largest terms"),
+                ("contributions", "DOUBLE[]", "their terms"),
+                ("sigma", "DOUBLE", "density factor on the union"),
+                ("family_pick_step", "INTEGER", "family_selection.pick_step"),
+                ("variant", "VARCHAR", "NovelSelect variant"),
+                ("seed", "BIGINT", "seed of the first pick"),
+            ]
+            + PROVENANCE,
+            partitioned=False,
+        ),
+    ]
+}
+
+
+def connect(path: str | Path = DEFAULT_DATABASE, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    path = Path(path)
+    if read_only and not path.exists():
+        raise FileNotFoundError(f"no warehouse at {path}: materialize the pipeline first")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    if not read_only:
+        ensure_schema(con)
+    return con
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for table in TABLES.values():
+        con.execute(table.ddl())
+
+
+def _arrow(table: Table, rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+    names = [name for name, _, _ in table.columns]
+    data = {}
+    for name, dtype, _ in table.columns:
+        values = [row.get(name) for row in rows]
+        if dtype == "JSON":
+            values = [None if v is None else json.dumps(v, sort_keys=True) for v in values]
+        data[name] = values
+    return pa.table({n: data[n] for n in names}) if rows else pa.table({n: pa.array([], pa.null()) for n in names})
+
+
+def replace_rows(
+    con: duckdb.DuckDBPyConnection,
+    table_name: str,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    family: str | None = None,
+) -> int:
+    """Replace a family's rows (or the whole table when family is None) in one transaction."""
+    table = TABLES[table_name]
+    if table.partitioned and family is None:
+        raise ValueError(f"{table_name} is written per family: pass family=")
+    arrow = _arrow(table, rows)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if family is None:
+            con.execute(f"DELETE FROM {table_name}")
+        else:
+            con.execute(f"DELETE FROM {table_name} WHERE family = ?", [family])
+        if rows:
+            con.register("incoming_rows", arrow)
+            con.execute(f"INSERT INTO {table_name} BY NAME SELECT * FROM incoming_rows")
+            con.unregister("incoming_rows")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return len(rows)
+
+
+def add_cached_embeddings(con: duckdb.DuckDBPyConnection, rows: Iterable[Mapping[str, Any]]) -> None:
+    rows = list(rows)
+    if not rows:
+        return
+    arrow = _arrow(TABLES["embedding_cache"], rows)
+    con.register("incoming_vectors", arrow)
+    con.execute(
+        """INSERT INTO embedding_cache BY NAME SELECT * FROM incoming_vectors AS i
+           WHERE NOT EXISTS (SELECT 1 FROM embedding_cache c WHERE c.text_hash = i.text_hash
+                             AND c.model_name = i.model_name AND c.model_revision = i.model_revision)"""
+    )
+    con.unregister("incoming_vectors")
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Rows as dicts (small results: lineage, checks, summaries)."""
+    cursor = con.execute(sql, list(params))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
