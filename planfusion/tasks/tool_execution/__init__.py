@@ -33,7 +33,7 @@ class ToolExecutionFamily:
         if n < 0 or start < 0:
             raise ValueError(f"tool_execution.generate: n and start must be >= 0, got n={n}, start={start}")
         full = resolve_params(params)  # checked now, not at the first next()
-        return (_generator.generate_one(seed, index, full) for index in range(start, start + n))
+        return (_generator.generate_resolved(seed, index, full) for index in range(start, start + n))
 
     def verify(self, record: Record) -> Verdict:
         return verifier.verify(record)

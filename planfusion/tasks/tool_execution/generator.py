@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from typing import Any, Iterator
 
 from planfusion.tasks.record import build_record, derive_seed
-from planfusion.tasks.tool_execution.env import copy_state, tool_schemas
+from planfusion.tasks.tool_execution.env import TOOLS, copy_state, tool_schemas
 from planfusion.tasks.tool_execution.params import resolve_params
 from planfusion.tasks.tool_execution.scenarios import cross, templates_for
-from planfusion.tasks.tool_execution.scenarios.session import Piece, Session, Template
+from planfusion.tasks.tool_execution.scenarios.session import Piece, Session, Template, min_calls
 from planfusion.tasks.tool_execution.scenarios.worlds import WORLDS, people
 from planfusion.tasks.tool_execution.trajectory import render
 
@@ -19,10 +20,15 @@ VERSION = "1"
 
 
 def generate_one(master_seed: int, index: int, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    full = resolve_params(params)
+    return generate_resolved(master_seed, index, resolve_params(params))
+
+
+def generate_resolved(master_seed: int, index: int, full: dict[str, Any]) -> dict[str, Any]:
+    """``generate_one`` for params already checked by ``resolve_params`` (a stream checks them once)."""
     seed = derive_seed(master_seed, index, GENERATOR, VERSION)
     subtype = full["subtypes"][index % len(full["subtypes"])]
-    return build(seed, subtype, full, master_seed=master_seed, index=index, params=full)
+    lineage_params = {**full, "subtypes": list(full["subtypes"])}  # each record owns its copy
+    return build(seed, subtype, full, master_seed=master_seed, index=index, params=lineage_params)
 
 
 def build(seed: int, subtype: str, knobs: dict[str, Any], *, master_seed: int, index: int, params: dict[str, Any],
@@ -41,21 +47,26 @@ def build(seed: int, subtype: str, knobs: dict[str, Any], *, master_seed: int, i
     goals = sorted(rng.sample(range(1, target), n_turns - 1)) + [target]
     n_errors = rng.randint(1, knobs["max_errors"]) if knobs["max_errors"] and rng.random() < knobs["error_rate"] else 0
     session = Session(initial, rng, sorted(rng.sample(range(target), min(n_errors, target))), names)
-    main, fillers = templates_for(backends)
+    linking, main, fillers = templates_for(backends)
     turns: list[list[Piece]] = []
     changes: list[list[dict[str, Any]]] = []
-    before = initial
+    before = dict(initial)  # backend -> its state at the end of the previous turn
+    uses: dict[str, int] = {}  # template name -> pieces made with it in this record
     for t, goal in enumerate(goals):
         session.turn = t
         pieces: list[Piece] = []
+        this_turn: set[str] = set()
         while len(session.calls) < goal or not pieces:
             room = knobs["max_calls"] - len(session.calls) - (n_turns - 1 - t)
             session.budget = min(room, max(goal - len(session.calls), 1) + 2)
-            pieces.append(_next_piece(session, main, fillers))
+            pieces.append(_next_piece(session, (linking, main, fillers), uses, this_turn))
         turns.append(pieces)
-        after = copy_state(session.state)
-        changes.append(state_changes(before, after))
-        before = after
+        touched = sorted(dict.fromkeys(TOOLS[c.name].backend for c in session.calls if c.turn == t and TOOLS[c.name].writes))
+        changes.append([])
+        for backend in touched:  # only backends a write of this turn touched can differ
+            after = copy_state(session.state[backend])
+            changes[-1].extend(state_changes(before[backend], after, (backend,)))
+            before[backend] = after
 
     requests = [_join_requests(rng, [p.request for p in pieces]) for pieces in turns]
     system = (f"You are an operations assistant with tools for {', '.join(backends)}. Carry out each user request "
@@ -79,7 +90,7 @@ def build(seed: int, subtype: str, knobs: dict[str, Any], *, master_seed: int, i
                                    ("parallel_calls", parallel > 0)) if on]
     return build_record(
         family=FAMILY, subtype=subtype,
-        task={"instruction": instruction, "turns": requests, "backends": backends, "tools": tool_schemas(backends),
+        task={"instruction": instruction, "backends": backends, "tools": tool_schemas(backends),
               "initial_state": initial},
         ground_truth=ground_truth, trajectory=trajectory, answer=answer,
         difficulty={"level": _level(len(calls), n_turns, len(backends), n_injected, depth), "knobs": knob_values},
@@ -109,20 +120,33 @@ def state_changes(before: Any, after: Any, path: tuple[str, ...] = ()) -> list[d
     return ops
 
 
-def _next_piece(session: Session, main: list[Template], fillers: list[Template]) -> Piece:
-    """A goal template that fits the budget and applies to the current state; one-call fillers last."""
-    before = len(session.calls)
-    for template in _candidates(session.rng, main, fillers):
+def _next_piece(session: Session, templates: tuple[list[Template], list[Template], list[Template]],
+                uses: dict[str, int], this_turn: set[str]) -> Piece:
+    """A goal template that fits the budget and applies to the current state, not yet used in this turn
+    and at most twice in the record (a user rarely asks the same thing over and over); fillers last."""
+    linking, main, fillers = templates
+    mark = session.mark()
+    fresh = (t for t in _candidates(session.rng, linking, main, fillers)
+             if t.__name__ not in this_turn and uses.get(t.__name__, 0) < 2 and min_calls(t) <= session.budget)
+    for template in itertools.chain(fresh, fillers):
         piece = template(session)
-        if piece is not None:
+        if piece is not None and len(session.calls) == mark[0]:
+            session.rollback(mark)  # every call it needed repeated the last one: no progress, try another
+        elif piece is not None:
+            uses[template.__name__] = uses.get(template.__name__, 0) + 1
+            this_turn.add(template.__name__)
             return piece
-        if len(session.calls) != before:
+        elif len(session.calls) != mark[0]:
             raise RuntimeError(f"template {template.__name__} declined after making calls")
     raise RuntimeError(f"no goal template fits a budget of {session.budget} calls")
 
 
-def _candidates(rng: random.Random, main: list[Template], fillers: list[Template]) -> Iterator[Template]:
-    """A few random picks (one usually applies), then every template once, then the fillers."""
+def _candidates(rng: random.Random, linking: list[Template], main: list[Template],
+                fillers: list[Template]) -> Iterator[Template]:
+    """Half the time a cross-backend template first (they are few but the point of a multi-backend
+    world), a few random picks (one usually applies), then every template once, then the fillers."""
+    if linking and rng.random() < 0.5:
+        yield rng.choice(linking)
     for _ in range(3):
         yield rng.choice(main)
     yield from rng.sample(main, len(main))

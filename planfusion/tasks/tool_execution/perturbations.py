@@ -62,21 +62,24 @@ def _is_retry(trajectory: list[dict[str, Any]], i: int) -> bool:
 
 
 def _writes(trajectory: list[dict[str, Any]]) -> list[Site]:
-    return _sites(trajectory, lambda c, i: TOOLS[c["name"]].writes and not _is_retry(trajectory, i))
+    """State-changing calls that succeeded at the first attempt (no injected error before or in them)."""
+    return _sites(trajectory, lambda c, i: TOOLS[c["name"]].writes and not _is_retry(trajectory, i)
+                  and '"error"' not in _result_of(trajectory, c["id"]))
 
 
-def _replay(initial: dict[str, Any], trajectory: list[dict[str, Any]]) -> tuple[int, list[dict[str, Any]]]:
-    """Re-execute the calls in place (tool messages get the true results); (errors seen, end state per turn)."""
+def _replay(initial: dict[str, Any], trajectory: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Re-execute the calls in place (tool messages get the true results); (ids of failed calls, end state per turn)."""
     sim = Simulator(initial)
     results: dict[str, dict[str, Any]] = {}
     ends: list[dict[str, Any]] = []
-    errors = 0
+    errors: list[str] = []
     for message in trajectory:
         if message["role"] == "user":
             ends.append(copy_state(sim.state))  # the end of the previous turn (or the initial state)
         for call in message.get("tool_calls") or ():
             results[call["id"]] = sim.call(call["name"], call["arguments"])
-            errors += "error" in results[call["id"]]
+            if "error" in results[call["id"]]:
+                errors.append(call["id"])
         if message["role"] == "tool":
             message["content"] = observation_text(results[message["tool_call_id"]])
     ends.append(copy_state(sim.state))
@@ -84,12 +87,14 @@ def _replay(initial: dict[str, Any], trajectory: list[dict[str, Any]]) -> tuple[
 
 
 def _self_consistent(record: Record, trajectory: list[dict[str, Any]], new_errors: bool) -> bool:
-    """Replay ``trajectory`` in place; True if some turn now ends in another state and errors appeared
-    (``new_errors``) or did not (not ``new_errors``)."""
+    """Replay ``trajectory`` in place; True if some turn now ends in another state and, besides the calls
+    that failed before, new calls fail (``new_errors``) or none do (not ``new_errors``)."""
     initial = record["task"]["initial_state"]
     base_errors, base_ends = _replay(initial, copy_state(record["trajectory"]))
     errors, ends = _replay(initial, trajectory)
-    return ends != base_ends and (errors > base_errors) == new_errors
+    if ends == base_ends or not set(base_errors) <= set(errors):
+        return False
+    return (len(errors) > len(base_errors)) == new_errors
 
 
 def _drop_call(trajectory: list[dict[str, Any]], site: Site) -> list[dict[str, Any]]:

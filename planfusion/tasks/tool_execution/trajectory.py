@@ -9,8 +9,11 @@ from planfusion.tasks.tool_execution.answer_format import render_answer, render_
 from planfusion.tasks.tool_execution.scenarios.session import Call, Piece, Step
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: json.dumps with options builds one per call
+
+
 def observation_text(result: dict[str, Any]) -> str:
-    return json.dumps(result, ensure_ascii=False)
+    return _ENCODE(result)
 
 
 def render(system: str, requests: list[str], turns: list[list[Piece]], steps: list[Step], calls: list[Call],
@@ -44,11 +47,12 @@ def render(system: str, requests: list[str], turns: list[list[Piece]], steps: li
                 think = step.error.reflection
             emit(think, [(calls[r].name, calls[r].arguments, calls[r].result) for r in step.refs])
         reply = " ".join(p.reply for p in pieces)
-        mine = [o for o in outputs if o["turn"] == t]
         if t == len(turns) - 1:
             messages.append({"role": "assistant", "content": render_answer(reply, outputs), "think": render_final_think(outputs)})
         else:
-            noted = ", ".join(o["name"] for o in mine) or "the changes"
+            noted = ", ".join(o["name"] for o in outputs if o["turn"] == t) or "the changes"
+            status = ("the failed call was corrected and retried, so nothing is left failing"
+                      if any(step.error is not None for step in by_turn[t]) else "every call succeeded")
             messages.append({"role": "assistant", "content": reply,
-                             "think": f"This request is complete and every call succeeded; I will report {noted}."})
+                             "think": f"This request is complete and {status}; I will report {noted}."})
     return messages

@@ -23,19 +23,20 @@ def tool_schemas(backends: list[str] | tuple[str, ...]) -> list[dict[str, Any]]:
 
 
 class Simulator:
-    def __init__(self, initial_state: State, *, check_arguments: bool = True) -> None:
-        """``check_arguments=False`` is for callers that build well-formed calls themselves (the generator)."""
+    def __init__(self, initial_state: State) -> None:
         self.state: State = copy_state(initial_state)
-        self.check_arguments = check_arguments
 
-    def call(self, name: Any, arguments: Any) -> dict[str, Any]:
-        """The observation for one call; every refusal is an {"error": ...} result, never an exception."""
+    def call(self, name: Any, arguments: Any, *, prechecked: bool = False) -> dict[str, Any]:
+        """The observation for one call; every refusal is an {"error": ...} result, never an exception.
+
+        ``prechecked`` skips the argument check for callers that already validated the arguments
+        against this tool's schema (it must not be used for arguments of unknown shape)."""
         tool = TOOLS.get(name) if isinstance(name, str) else None
         if tool is None:
             return {"error": f"unknown tool {name!r}"}
         if tool.backend not in self.state:
             return {"error": f"tool {name} is not available in this environment"}
-        if self.check_arguments:
+        if not prechecked:
             problems = validate_arguments(tool.schema["parameters"], arguments)
             if problems:
                 return {"error": problems[0][1]}
@@ -44,6 +45,6 @@ class Simulator:
         except ToolError as exc:
             return {"error": str(exc)}
 
-    def fork(self) -> Simulator:
-        """An independent copy, to try a call without touching this simulator's state."""
-        return Simulator(self.state, check_arguments=self.check_arguments)
+    def fork(self, backend: str) -> Simulator:
+        """An independent copy of one backend, to try a call of that backend without touching this state."""
+        return Simulator({backend: self.state[backend]})

@@ -9,8 +9,8 @@ from planfusion.tasks.tool_execution.scenarios.session import Template
 SINGLE = {"files": files, "tickets": tickets, "orders": orders, "bank": bank}
 
 
-def templates_for(backends: list[str]) -> tuple[list[Template], list[Template]]:
-    """(goal templates, one-call fillers) usable with these backends, in a fixed order."""
-    main = [t for b in backends for t in SINGLE[b].TEMPLATES]
-    main += [t for t, needs in cross.TEMPLATES if all(b in backends for b in needs)]
-    return main, [t for b in backends for t in SINGLE[b].FILLERS]
+def templates_for(backends: list[str]) -> tuple[list[Template], list[Template], list[Template]]:
+    """(cross-backend templates, all goal templates, one-call fillers) usable with these backends, in a fixed order."""
+    linking = [t for t, needs in cross.TEMPLATES if all(b in backends for b in needs)]
+    main = [t for b in backends for t in SINGLE[b].TEMPLATES] + linking
+    return linking, main, [t for b in backends for t in SINGLE[b].FILLERS]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from planfusion.tasks.tool_execution.scenarios.session import Piece, Session
+from planfusion.tasks.tool_execution.scenarios.session import Piece, Session, needs
 from planfusion.tasks.tool_execution.scenarios.vocab import MEMOS
 
 
@@ -16,6 +16,7 @@ def _owners(s: Session) -> list[str]:
     return sorted(dict.fromkeys(a["owner"] for a in _accounts(s)))
 
 
+@needs(4)
 def pay_from_fullest(s: Session) -> Piece | None:
     options = []
     for owner in _owners(s):
@@ -49,6 +50,7 @@ def pay_from_fullest(s: Session) -> Piece | None:
                           f"${left} remains in {fullest['account_id']}.")
 
 
+@needs(3)
 def top_up(s: Session) -> Piece | None:
     options = []
     for owner in _owners(s):
@@ -73,6 +75,7 @@ def top_up(s: Session) -> Piece | None:
     return Piece(request, f"Moved ${need} from {high_id}; {low_id} now holds ${balance}.")
 
 
+@needs(2)
 def reverse_payment(s: Session) -> Piece | None:
     bank = s.state["bank"]
     options = []
@@ -105,6 +108,7 @@ def reverse_payment(s: Session) -> Piece | None:
     return Piece(request, f"Reversed {txn['id']}: ${amount} went back from {target} to {source} ({done['transaction_id']}).")
 
 
+@needs(2)
 def freeze_owner(s: Session) -> Piece | None:
     options = [o for o in _owners(s)
                if all(not a["frozen"] for a in _accounts(s, o)) and len(_accounts(s, o)) + 1 <= s.budget]
@@ -124,6 +128,7 @@ def freeze_owner(s: Session) -> Piece | None:
     return Piece(request, f"Froze {count} account(s) of {owner}.")
 
 
+@needs(2)
 def deposit_to_owner(s: Session) -> Piece | None:
     options = [o for o in _owners(s) if sum(not a["frozen"] for a in _accounts(s, o)) == 1]
     if not options or s.budget < 2:
@@ -141,7 +146,8 @@ def deposit_to_owner(s: Session) -> Piece | None:
 
 
 def balance(s: Session) -> Piece | None:
-    account = s.rng.choice(sorted(s.state["bank"]["accounts"]))
+    account = s.rng.choice([a for a in sorted(s.state["bank"]["accounts"])
+                            if not s.repeats("get_balance", {"account_id": a})])
     got = s.call(f"Checking {account}.", "get_balance", {"account_id": account})
     value = s.output(f"{account}_balance", got, "balance")
     return Piece(f"What is the balance of {account}?", f"{account} holds ${value}.")

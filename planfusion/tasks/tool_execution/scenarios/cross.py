@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from planfusion.tasks.tool_execution.scenarios.session import Piece, Session, read_field
+from planfusion.tasks.tool_execution.scenarios.session import Piece, Session, needs, read_field
 
 
 def plant(state: dict[str, Any], rng: random.Random) -> None:
@@ -15,7 +15,7 @@ def plant(state: dict[str, Any], rng: random.Random) -> None:
     orders = state.get("orders")
     if orders is not None and "tickets" in state:
         desk = state["tickets"]
-        for order in rng.sample(sorted(orders["orders"]), min(2, len(orders["orders"]))):
+        for order in rng.sample(sorted(orders["orders"]), min(3, len(orders["orders"]))):
             title = f"Refund for order {order}" if orders["orders"][order]["status"] == "pending" else f"Where is order {order}?"
             ticket_id = f"T-{desk['next_id']}"
             desk["next_id"] += 1
@@ -27,13 +27,13 @@ def plant(state: dict[str, Any], rng: random.Random) -> None:
     fs = state["files"]
     fs["dirs"] = sorted(fs["dirs"] + ["/inbox"])
     if orders is not None:
-        for n in rng.sample(range(10, 99), 2):
+        for n in rng.sample(range(10, 99), 3):
             product = rng.choice(sorted(orders["products"]))
             fs["files"][f"/inbox/order-{n}.txt"] = (f"customer: {rng.choice(sorted(_people(state)))}\nsku: {product}\n"
                                                    f"quantity: {rng.randint(1, 3)}\n")
     if "bank" in state:
         accounts = state["bank"]["accounts"]
-        for n in rng.sample(range(100, 999), 2):
+        for n in rng.sample(range(100, 999), 3):
             payer, payee = rng.sample(sorted(accounts), 2)
             fs["files"][f"/inbox/invoice-{n}.txt"] = (f"payer: {accounts[payer]['owner']}\npayee_account: {payee}\n"
                                                      f"amount: {rng.randint(2, 40) * 10}\nreference: INV-{n}\n")
@@ -51,6 +51,7 @@ def _open_titled(s: Session, prefix: str) -> list[dict[str, Any]]:
             if t["status"] == "open" and t["title"].startswith(prefix)]
 
 
+@needs(4)
 def refund_ticket(s: Session) -> Piece | None:
     orders = s.state["orders"]["orders"]
     options = [t for t in _open_titled(s, "Refund for order ")
@@ -87,6 +88,7 @@ def refund_ticket(s: Session) -> Piece | None:
     return Piece(request, f"{note} Ticket {ticket['id']} is resolved; refund amount ${refund}.")
 
 
+@needs(3)
 def shipping_update(s: Session) -> Piece | None:
     options = [t for t in _open_titled(s, "Where is order ")
                if t["title"].removeprefix("Where is order ").rstrip("?") in s.state["orders"]["orders"]]
@@ -104,6 +106,7 @@ def shipping_update(s: Session) -> Piece | None:
     return Piece(request, f"Order {order_id} is {status}; I said so on {ticket['id']}.")
 
 
+@needs(3)
 def order_from_file(s: Session) -> Piece | None:
     files, products = s.state["files"]["files"], s.state["orders"]["products"]
     options = [p for p in files if p.startswith("/inbox/order-") and p.endswith(".txt")
@@ -130,6 +133,7 @@ def order_from_file(s: Session) -> Piece | None:
     return Piece(request, f"Placed {order_id} (total ${total}) from {path}; confirmation in {done}.")
 
 
+@needs(5)
 def pay_invoice(s: Session) -> Piece | None:
     files, accounts = s.state["files"]["files"], s.state["bank"]["accounts"]
     options = []
@@ -166,6 +170,7 @@ def pay_invoice(s: Session) -> Piece | None:
     return Piece(request, f"Paid {reference}: ${amount} from {fullest['account_id']} to {payee} as {txn}.")
 
 
+@needs(2)
 def restock_tickets(s: Session) -> Piece | None:
     products = list(s.state["orders"]["products"].values())
     options = [t for t in range(2, 6) if 1 <= sum(p["stock"] < t for p in products) <= min(3, s.budget - 1)]
@@ -186,6 +191,7 @@ def restock_tickets(s: Session) -> Piece | None:
     return Piece(request, f"Opened {count} restock ticket(s).")
 
 
+@needs(2)
 def orders_report(s: Session) -> Piece | None:
     customers = sorted(dict.fromkeys(o["customer"] for o in s.state["orders"]["orders"].values()))
     files = s.state["files"]["files"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from planfusion.tasks.tool_execution.env.files import basename, parent
-from planfusion.tasks.tool_execution.scenarios.session import Obs, Piece, Session, read_field
+from planfusion.tasks.tool_execution.scenarios.session import Obs, Piece, Session, needs, read_field
 
 FIELDS = ("owner", "status", "budget")
 
@@ -21,6 +21,7 @@ def _moves(s: Session, think: str, name: str, specs: list[tuple[str, dict, tuple
         s.call(think if i == 0 else f"Next: {name} {next(iter(arguments.values()))}.", tool, arguments, *uses)
 
 
+@needs(2)
 def follow_pointer(s: Session) -> Piece | None:
     files = s.state["files"]["files"]
     pointers = [p for p in files if p.endswith("/CURRENT") and read_field(files[p], "current") in files]
@@ -40,6 +41,7 @@ def follow_pointer(s: Session) -> Piece | None:
     return Piece(request, f"The current {project} document is {target}; its {want} is {value}.")
 
 
+@needs(2)
 def archive_done(s: Session) -> Piece | None:
     fs = s.state["files"]
     options = []
@@ -69,6 +71,7 @@ def archive_done(s: Session) -> Piece | None:
                           f"{', '.join(basename(p) for p in found['matches'])}.")
 
 
+@needs(2)
 def backup_file(s: Session) -> Piece | None:
     fs = s.state["files"]
     conf = fs["files"].get("/config/backup.conf")
@@ -102,6 +105,7 @@ def backup_file(s: Session) -> Piece | None:
     return Piece(request, f"Backed up {source} to {path}.")
 
 
+@needs(3)
 def largest_file(s: Session) -> Piece | None:
     fs = s.state["files"]
     options = []
@@ -125,6 +129,7 @@ def largest_file(s: Session) -> Piece | None:
     return Piece(request, f"The largest file in {directory} is {path} with {size} bytes.")
 
 
+@needs(2)
 def bump_build(s: Session) -> Piece | None:
     versions = [p for p in s.state["files"]["files"] if p.endswith("/VERSION")]
     if not versions or s.budget < 2:
@@ -141,6 +146,7 @@ def bump_build(s: Session) -> Piece | None:
     return Piece(request, f"The build number of {project} is now {new}.")
 
 
+@needs(3)
 def clean_tmp(s: Session) -> Piece | None:
     entries = [p for p in s.state["files"]["files"] if parent(p) == "/tmp"]
     stale = [p for p in entries if p.endswith(".tmp")]
@@ -157,6 +163,7 @@ def clean_tmp(s: Session) -> Piece | None:
     return Piece(request, f"Deleted {len(doomed)} .tmp file(s) from /tmp; {left} file(s) remain.")
 
 
+@needs(2)
 def owner_report(s: Session) -> Piece | None:
     fs = s.state["files"]
     owners = sorted({read_field(fs["files"][p], "owner") for p in _docs(s) if "owner: " in fs["files"][p]})
@@ -175,6 +182,7 @@ def owner_report(s: Session) -> Piece | None:
     return Piece(request, f"{owner} owns {count} document(s); the list is in {report}.")
 
 
+@needs(2)
 def promote_draft(s: Session) -> Piece | None:
     files = s.state["files"]["files"]
     drafts = [p for p in _docs(s) if "status: draft" in files[p]]
@@ -195,10 +203,11 @@ def read_detail(s: Session) -> Piece | None:
     handle = s.recall("file")
     files = s.state["files"]["files"]
     want = s.rng.choice(FIELDS)
-    if handle is not None and handle[0] in files and f"{want}: " in files[handle[0]]:
+    if (handle is not None and handle[0] in files and f"{want}: " in files[handle[0]]
+            and not s.repeats("read_file", {"path": handle[0]})):
         path, uses, what = handle[0], (handle[1],), handle[2]
     else:
-        docs = [p for p in _docs(s) if f"{want}: " in files[p]]
+        docs = [p for p in _docs(s) if f"{want}: " in files[p] and not s.repeats("read_file", {"path": p})]
         if not docs:
             return None
         path = s.rng.choice(docs)
@@ -209,7 +218,7 @@ def read_detail(s: Session) -> Piece | None:
 
 
 def count_entries(s: Session) -> Piece | None:
-    directory = s.rng.choice(s.state["files"]["dirs"])
+    directory = s.rng.choice([d for d in s.state["files"]["dirs"] if not s.repeats("list_dir", {"path": d})])
     listing = s.call(f"Listing {directory}.", "list_dir", {"path": directory})
     count = s.output("entries", listing, "entries", extract="len")
     return Piece(f"How many entries are in {directory}?", f"{directory} has {count} entries.")

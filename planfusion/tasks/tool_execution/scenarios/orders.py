@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from planfusion.tasks.tool_execution.scenarios.session import Obs, Piece, Session
+from planfusion.tasks.tool_execution.scenarios.session import Obs, Piece, Session, needs
 
 
 def _customers(s: Session, status: str | None = None, most: int = 99) -> list[str]:
@@ -24,6 +24,7 @@ def _writes(s: Session, think: str, specs: list[tuple[str, dict[str, Any], tuple
         s.call(think if i == 0 else f"Next {next(iter(arguments.values()))}.", name, arguments, *uses)
 
 
+@needs(2)
 def place_order(s: Session) -> Piece | None:
     products = s.state["orders"]["products"].values()
     names = [p["name"] for p in products]
@@ -55,6 +56,7 @@ def place_order(s: Session) -> Piece | None:
     return Piece(request, f"Placed order {order_id} for {customer} ({basket}); the total is ${total}.")
 
 
+@needs(2)
 def cancel_latest(s: Session) -> Piece | None:
     options = _customers(s, "pending")
     if not options or s.budget < 2:
@@ -70,6 +72,7 @@ def cancel_latest(s: Session) -> Piece | None:
     return Piece(request, f"Cancelled {latest} for {customer}; the refund is ${refund}.")
 
 
+@needs(2)
 def restock_low(s: Session) -> Piece | None:
     products = list(s.state["orders"]["products"].values())
     options = [t for t in range(2, 7) if 1 <= sum(p["stock"] < t for p in products) <= min(4, s.budget - 1)]
@@ -86,6 +89,7 @@ def restock_low(s: Session) -> Piece | None:
                           f"{', '.join(p['sku'] for p in low['products'])}.")
 
 
+@needs(2)
 def ship_pending(s: Session) -> Piece | None:
     options = _customers(s, "pending", most=min(4, s.budget - 1))
     if not options:
@@ -100,6 +104,7 @@ def ship_pending(s: Session) -> Piece | None:
     return Piece(request, f"Shipped {count} order(s) for {customer}.")
 
 
+@needs(2)
 def discount(s: Session) -> Piece | None:
     products = s.state["orders"]["products"].values()
     names = [p["name"] for p in products]
@@ -121,6 +126,7 @@ def discount(s: Session) -> Piece | None:
     return Piece(request, f"The {product['name']} ({hit['sku']}) now costs ${price}.")
 
 
+@needs(2)
 def order_lookup(s: Session) -> Piece | None:
     handle = s.recall("order")
     if s.budget < 2:
@@ -141,7 +147,7 @@ def order_lookup(s: Session) -> Piece | None:
 
 
 def stock_check(s: Session) -> Piece | None:
-    sku = s.rng.choice(sorted(s.state["orders"]["products"]))
+    sku = s.rng.choice([k for k in sorted(s.state["orders"]["products"]) if not s.repeats("get_product", {"sku": k})])
     got = s.call(f"Reading {sku}.", "get_product", {"sku": sku})
     stock = s.output(f"{sku}_stock", got, "stock")
     return Piece(f"How many units of {sku} are in stock?", f"{sku} ({got['name']}) has {stock} units in stock.")

@@ -8,11 +8,11 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from planfusion.tasks.tool_execution.env import Simulator
+from planfusion.tasks.tool_execution.env import TOOLS, Simulator
 from planfusion.tasks.tool_execution.scenarios.errors import wrong_variants
 
 
-@dataclass
+@dataclass(slots=True)
 class Call:
     name: str
     arguments: dict[str, Any]
@@ -21,7 +21,7 @@ class Call:
     turn: int
 
 
-@dataclass
+@dataclass(slots=True)
 class InjectedError:
     """A recoverable slip shown before the reference call of a step: wrong arguments, the error, a reflection."""
 
@@ -30,7 +30,7 @@ class InjectedError:
     reflection: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
     """One assistant message: its reasoning and the reference calls it issues (several = parallel calls)."""
 
@@ -39,7 +39,7 @@ class Step:
     error: InjectedError | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Obs:
     """An observation together with the index of the call that produced it."""
 
@@ -64,7 +64,7 @@ Spec = tuple[str, dict[str, Any], tuple[Obs, ...]]  # (tool name, arguments, obs
 class Session:
     def __init__(self, initial_state: dict[str, Any], rng: random.Random, error_at: list[int],
                  people: list[str]) -> None:
-        self.sim = Simulator(initial_state, check_arguments=False)  # the verifier schema-checks every call
+        self.sim = Simulator(initial_state)
         self.rng = rng
         self.people = people  # the world's person names (customers, owners)
         self.calls: list[Call] = []
@@ -98,11 +98,11 @@ class Session:
                 raise RuntimeError(f"piece exceeded its call budget at {name}")
             if len(specs) == 1 and self.error_at and len(self.calls) >= self.error_at[0]:
                 step.error = self._inject(name, arguments, uses)
-            result = self.sim.call(name, arguments)
+            result = self.sim.call(name, arguments, prechecked=True)  # the verifier schema-checks every call
             if "error" in result:
                 raise RuntimeError(f"reference call {name}({arguments}) failed: {result['error']}")
             step.refs.append(len(self.calls))
-            self.calls.append(Call(name, arguments, sorted({u.ref for u in uses}), result, self.turn))
+            self.calls.append(Call(name, arguments, sorted({u.ref for u in uses}) if uses else [], result, self.turn))
             observed.append(Obs(len(self.calls) - 1, result))
         if step.refs:
             self.steps.append(step)
@@ -132,6 +132,21 @@ class Session:
         self.outputs.append({"name": unique, "value": value, "turn": self.turn, "source": source_spec})
         return value
 
+    def repeats(self, name: str, arguments: dict[str, Any]) -> bool:
+        """This call would just repeat the previous one (it would be skipped, see ``parallel``)."""
+        return bool(self.calls) and self.calls[-1].name == name and self.calls[-1].arguments == arguments
+
+    def mark(self) -> tuple[int, int, dict[str, Any]]:
+        return len(self.calls), len(self.outputs), dict(self.handles)
+
+    def rollback(self, mark: tuple[int, int, dict[str, Any]]) -> None:
+        """Forget a piece that made no call (everything it asked was already observed just before)."""
+        n_calls, n_outputs, handles = mark
+        if len(self.calls) != n_calls:
+            raise RuntimeError("cannot roll back a piece that made calls")
+        del self.outputs[n_outputs:]
+        self.handles = handles
+
     def remember(self, kind: str, value: Any, source: Obs, phrase: str) -> None:
         """Make an entity referable in later turns ("that ticket") without looking it up again."""
         self.handles[kind] = (value, source, self.turn, phrase)
@@ -145,7 +160,7 @@ class Session:
 
     def _inject(self, name: str, arguments: dict[str, Any], uses: tuple[Obs, ...]) -> InjectedError | None:
         for wrong, slip, key in wrong_variants(name, arguments, self.rng):
-            result = self.sim.fork().call(name, wrong)
+            result = self.sim.fork(TOOLS[name].backend).call(name, wrong)
             if "error" in result:
                 self.error_at.pop(0)
                 source = "from the earlier result" if uses else "from the request"
@@ -168,3 +183,15 @@ def _show(value: Any) -> str:
 
 
 Template = Callable[[Session], Piece | None]  # returns None, before any call, when it does not apply
+
+
+def needs(calls: int) -> Callable[[Template], Template]:
+    """Declare the fewest calls a template makes, so it is not even tried with a smaller budget."""
+    def mark(template: Template) -> Template:
+        template.min_calls = calls  # type: ignore[attr-defined]
+        return template
+    return mark
+
+
+def min_calls(template: Template) -> int:
+    return getattr(template, "min_calls", 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from planfusion.tasks.tool_execution.scenarios.session import Obs, Piece, Session
+from planfusion.tasks.tool_execution.scenarios.session import Obs, Piece, Session, needs
 from planfusion.tasks.tool_execution.scenarios.vocab import NOTES, TOPICS
 
 
@@ -28,6 +28,7 @@ def _writes(s: Session, think: str, specs: list[tuple[str, dict[str, Any], tuple
         s.call(think if i == 0 else f"Now {arguments['ticket_id']}.", name, arguments, *uses)
 
 
+@needs(3)
 def assign_least_loaded(s: Session) -> Piece | None:
     tickets = _tickets(s)
     options = [t for t in tickets if t["status"] == "open" and t["assignee"] is None and
@@ -55,6 +56,7 @@ def assign_least_loaded(s: Session) -> Piece | None:
     return Piece(request, f"Ticket {ticket_id} ('{title}') is now assigned to {best['name']} of {team}.")
 
 
+@needs(2)
 def escalate_tag(s: Session) -> Piece | None:
     tickets = _tickets(s)
     options = []
@@ -75,20 +77,14 @@ def escalate_tag(s: Session) -> Piece | None:
                           f"{', '.join(t['id'] for t in found['tickets'])}.")
 
 
+@needs(3)
 def follow_up(s: Session) -> Piece | None:
-    if s.budget < 3:
+    options = [t["id"] for t in _tickets(s)
+               if t["status"] in ("resolved", "closed") and not t["title"].startswith("Follow-up: ")]
+    if not options or s.budget < 3:
         return None
-    handle = s.recall("ticket")
-    uses: tuple[Obs, ...] = ()
-    if handle is not None:
-        ticket_id, uses, what = handle[0], (handle[1],), handle[2]
-    else:
-        options = [t["id"] for t in _tickets(s) if t["status"] in ("resolved", "closed")]
-        if not options:
-            return None
-        ticket_id = what = s.rng.choice(options)
-    got = s.call(f"Reading {ticket_id} to copy its title, customer and priority.", "get_ticket",
-                 {"ticket_id": ticket_id}, *uses)
+    ticket_id = s.rng.choice(options)
+    got = s.call(f"Reading {ticket_id} to copy its title, customer and priority.", "get_ticket", {"ticket_id": ticket_id})
     new = s.call("Opening the follow-up with the same customer, priority and tags.", "create_ticket",
                  {"title": f"Follow-up: {got['title']}", "customer": got["customer"], "priority": got["priority"],
                   "tags": got["tags"]}, got)
@@ -96,13 +92,14 @@ def follow_up(s: Session) -> Piece | None:
            {"ticket_id": ticket_id, "text": f"Follow-up opened as {new['ticket_id']}."}, new)
     new_id = s.output("follow_up_ticket", new, "ticket_id")
     s.remember("ticket", new_id, new, "the follow-up ticket")
-    request = s.rng.choice((f"Open a follow-up for {what}: same customer, priority and tags, title 'Follow-up: <old title>', "
+    request = s.rng.choice((f"Open a follow-up for {ticket_id}: same customer, priority and tags, title 'Follow-up: <old title>', "
                             "and leave a comment on the old ticket pointing to the new one.",
-                            f"I need a follow-up ticket for {what} (copy customer, priority and tags; prefix the title "
+                            f"I need a follow-up ticket for {ticket_id} (copy customer, priority and tags; prefix the title "
                             "with 'Follow-up: '). Note the new id on the original."))
     return Piece(request, f"Opened follow-up {new_id} for {ticket_id} and linked it in a comment.")
 
 
+@needs(2)
 def resolve_pending(s: Session) -> Piece | None:
     tickets = _tickets(s)
     options = [c for c in sorted(dict.fromkeys(t["customer"] for t in tickets))
@@ -119,6 +116,7 @@ def resolve_pending(s: Session) -> Piece | None:
     return Piece(request, f"Resolved {count} pending ticket(s) of {customer}.")
 
 
+@needs(3)
 def hand_over(s: Session) -> Piece | None:
     tickets, agents = _tickets(s), s.state["tickets"]["agents"]
     options = []
@@ -146,6 +144,7 @@ def hand_over(s: Session) -> Piece | None:
     return Piece(request, f"Moved {count} open ticket(s) from {leaving} to {best['name']}.")
 
 
+@needs(3)
 def close_with_note(s: Session) -> Piece | None:
     if s.budget < 3:
         return None
@@ -169,6 +168,7 @@ def close_with_note(s: Session) -> Piece | None:
     return Piece(request, f"Closed {ticket_id} with the note; it belonged to {customer}.")
 
 
+@needs(3)
 def open_and_route(s: Session) -> Piece | None:
     if s.budget < 3:
         return None
@@ -192,10 +192,11 @@ def open_and_route(s: Session) -> Piece | None:
 
 def ticket_status(s: Session) -> Piece | None:
     handle = s.recall("ticket")
-    if handle is not None:
+    if handle is not None and not s.repeats("get_ticket", {"ticket_id": handle[0]}):
         ticket_id, uses, what = handle[0], (handle[1],), handle[2]
     else:
-        ticket_id = what = s.rng.choice(sorted(s.state["tickets"]["tickets"]))
+        ticket_id = what = s.rng.choice([t for t in sorted(s.state["tickets"]["tickets"])
+                                         if not s.repeats("get_ticket", {"ticket_id": t})])
         uses = ()
     got = s.call(f"Looking up {ticket_id}.", "get_ticket", {"ticket_id": ticket_id}, *uses)
     status = s.output("ticket_status", got, "status")
@@ -203,7 +204,8 @@ def ticket_status(s: Session) -> Piece | None:
 
 
 def agent_load(s: Session) -> Piece | None:
-    agent = s.rng.choice(sorted(s.state["tickets"]["agents"]))
+    agent = s.rng.choice([a for a in sorted(s.state["tickets"]["agents"])
+                          if not s.repeats("search_tickets", {"assignee": a, "status": "open"})])
     found = s.call(f"Searching {agent}'s open tickets.", "search_tickets", {"assignee": agent, "status": "open"})
     count = s.output(f"{agent}_open", found, "tickets", extract="len")
     return Piece(f"How many open tickets does {agent} have?", f"{agent} has {count} open ticket(s).")
