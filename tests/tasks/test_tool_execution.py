@@ -162,6 +162,9 @@ def test_tampered_ground_truth_is_a_reference_mismatch(clean: list[Record]) -> N
     lambda r: {**r, "ground_truth": {**r["ground_truth"], "turns": [
         {**t, "state_changes": [{"op": "set", "path": ["nowhere", "x", "y"], "value": 1}]} for t in r["ground_truth"]["turns"]]}},
     lambda r: {**r, "ground_truth": {**r["ground_truth"], "required_outputs": [{"source": None, "value": 1}]}},
+    lambda r: {**r, "ground_truth": {**r["ground_truth"], "required_outputs": [
+        {"source": {"call": 0, "in": "arguments", "path": [], "extract": "field:nothing"}, "value": 1},
+        {"source": {"call": 0, "in": "result", "path": [], "extract": "field:x"}, "value": 1}]}},
     lambda r: {**r, "trajectory": [m if m.get("role") != "tool" else {**m, "content": None} for m in r["trajectory"]]},
     lambda r: {**r, "trajectory": [m if not m.get("tool_calls") else {**m, "tool_calls": [
         {**c, "name": None, "arguments": "x"} for c in m["tool_calls"]]} for m in r["trajectory"]]},
@@ -170,6 +173,31 @@ def test_verifier_never_raises_on_bad_content(clean: list[Record], mutate: Any) 
     verdict = FAMILY.verify(mutate(json.loads(json.dumps(clean[0]))))
     assert not verdict.passed and verdict.violations
     assert all(check in verifier.CHECKS for check, _ in verdict.violations)
+
+
+def test_random_corruption_never_raises(clean: list[Record]) -> None:
+    """Overwrite or delete random fields anywhere in a record: verify and the filter hooks still answer."""
+    rng = random.Random(5)
+    junk = [None, 0, -1, "x", "", [], {}, [1, 2], {"a": 1}, True, 3.5, "call_1", {"op": "append", "path": ["x"]}]
+
+    def paths(value: Any, prefix: tuple = ()) -> list[tuple]:
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        return [prefix] + [p for key, item in items for p in paths(item, prefix + (key,))]
+
+    for _ in range(300):
+        record = json.loads(json.dumps(rng.choice(clean[:20])))
+        for _ in range(rng.randint(1, 3)):
+            *parents, last = rng.choice(paths(record)[1:])
+            target = record
+            for key in parents:
+                target = target[key]
+            if isinstance(target, dict) and rng.random() < 0.3:
+                del target[last]
+            elif isinstance(target, (dict, list)):
+                target[last] = rng.choice(junk)
+        verdict = FAMILY.verify(record)
+        assert all(check in verifier.CHECKS for check, _ in verdict.violations)
+        FAMILY.count_steps(record), FAMILY.structural_signature(record), FAMILY.contradiction(record)
 
 
 def test_verifier_is_independent_of_the_generator() -> None:

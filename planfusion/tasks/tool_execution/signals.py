@@ -13,7 +13,8 @@ def _reference_turns(record: Any) -> list[list[dict[str, Any]]]:
     turns = truth.get("turns") if isinstance(truth, dict) else None
     if not isinstance(turns, list):
         return []
-    return [[c for c in t.get("calls", []) if isinstance(c, dict)] if isinstance(t, dict) else [] for t in turns]
+    calls = [t.get("calls") if isinstance(t, dict) else None for t in turns]
+    return [[c for c in turn if isinstance(c, dict)] if isinstance(turn, list) else [] for turn in calls]
 
 
 def count_steps(record: Any) -> int:
@@ -24,8 +25,8 @@ def count_steps(record: Any) -> int:
 def structural_signature(record: Any) -> str:
     """The program's shape with every value erased: per turn, each call's tool, argument names and
     which earlier calls it depends on. Same template mix with renamed entities -> same signature."""
-    shape = [[[c.get("name"), sorted(map(str, c.get("arguments") or {})), c.get("depends_on")] for c in calls]
-             for calls in _reference_turns(record)]
+    shape = [[[c.get("name"), sorted(map(str, c["arguments"])) if isinstance(c.get("arguments"), dict) else [],
+               c.get("depends_on")] for c in calls] for calls in _reference_turns(record)]
     return sha256_hex(canonical_json(shape))[:16]
 
 

@@ -180,7 +180,7 @@ def _check_turns(task: dict[str, Any], truth: dict[str, Any], turns: list[_Turn]
     for output in truth["required_outputs"]:
         try:
             value = _resolve(output.get("source"), executed)
-        except (KeyError, IndexError, TypeError, ValueError):
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError, StopIteration):
             value = _Malformed
         if value != output.get("value"):
             found.append(("reference_mismatch", f"required output {output.get('name')!r} is not what its source holds"))
