@@ -266,7 +266,8 @@ def test_schema_check_names_each_problem() -> None:
     assert sorted(c for c, _ in problems) == ["argument_type", "argument_type", "extra_argument", "extra_argument"]
     assert any("items[0].quantity" in detail for _, detail in problems)
     assert [c for c, _ in validate_arguments(parameters, {})] == ["missing_argument", "missing_argument"]
-    assert validate_arguments(TOOLS["update_status"].schema["parameters"], {"ticket_id": "T-1", "status": "gone"})[0][0] == "argument_type"
+    status = TOOLS["update_status"].schema["parameters"]
+    assert validate_arguments(status, {"ticket_id": "T-1", "status": "gone"})[0][0] == "argument_type"
 
 
 # ---------------------------------------------------------------- determinism, golden hashes, variety, params

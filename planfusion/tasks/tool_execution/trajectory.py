@@ -48,7 +48,8 @@ def render(system: str, requests: list[str], turns: list[list[Piece]], steps: li
             emit(think, [(calls[r].name, calls[r].arguments, calls[r].result) for r in step.refs])
         reply = " ".join(p.reply for p in pieces)
         if t == len(turns) - 1:
-            messages.append({"role": "assistant", "content": render_answer(reply, outputs), "think": render_final_think(outputs)})
+            messages.append({"role": "assistant", "content": render_answer(reply, outputs),
+                             "think": render_final_think(outputs)})
         else:
             noted = ", ".join(o["name"] for o in outputs if o["turn"] == t) or "the changes"
             status = ("the failed call was corrected and retried, so nothing is left failing"

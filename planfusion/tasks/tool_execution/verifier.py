@@ -75,7 +75,8 @@ def _parse(record: Any) -> tuple[dict[str, Any], dict[str, Any], list[_Turn], st
     task, truth, trajectory, answer = (record.get(k) for k in ("task", "ground_truth", "trajectory", "answer"))
     if not isinstance(task, dict) or not isinstance(task.get("tools"), list) or not isinstance(task.get("initial_state"), dict):
         raise _Malformed("task needs a 'tools' list and an 'initial_state' object")
-    if (not isinstance(truth, dict) or not isinstance(truth.get("turns"), list) or not isinstance(truth.get("required_outputs"), list)
+    if (not isinstance(truth, dict) or not isinstance(truth.get("turns"), list)
+            or not isinstance(truth.get("required_outputs"), list)
             or not all(isinstance(t, dict) and isinstance(t.get("calls"), list) and isinstance(t.get("state_changes"), list)
                        for t in truth["turns"])
             or not all(isinstance(o, dict) for o in truth["required_outputs"])):
@@ -151,7 +152,8 @@ def _check_turns(task: dict[str, Any], truth: dict[str, Any], turns: list[_Turn]
             call = call if isinstance(call, dict) else {}
             result = reference.call(call.get("name"), call.get("arguments"))
             if "error" in result:
-                found.append(("reference_mismatch", f"reference call #{len(executed)} {call.get('name')} fails: {result['error']}"))
+                found.append(("reference_mismatch",
+                              f"reference call #{len(executed)} {call.get('name')} fails: {result['error']}"))
             executed.append((call.get("arguments"), result))
         if reference.state != expected:
             found.append(("reference_mismatch", f"turn {t + 1}: the reference calls do not reach the recorded end state "

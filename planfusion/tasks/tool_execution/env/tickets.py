@@ -52,7 +52,8 @@ def create_ticket(state: State, title: str, customer: str, priority: str, tags: 
 def assign_ticket(state: State, ticket_id: str, assignee: str) -> dict[str, Any]:
     ticket = _ticket(state, ticket_id)
     require(assignee in state["agents"], f"no agent named {assignee!r}")
-    require(ticket["status"] in ACTIVE, f"ticket {ticket_id} is {ticket['status']}; only open or pending tickets can be assigned")
+    require(ticket["status"] in ACTIVE,
+            f"ticket {ticket_id} is {ticket['status']}; only open or pending tickets can be assigned")
     require(ticket["assignee"] != assignee, f"ticket {ticket_id} is already assigned to {assignee}")
     ticket["assignee"] = assignee
     return {"ticket_id": ticket_id, "assignee": assignee}

@@ -16,7 +16,8 @@ def plant(state: dict[str, Any], rng: random.Random) -> None:
     if orders is not None and "tickets" in state:
         desk = state["tickets"]
         for order in rng.sample(sorted(orders["orders"]), min(3, len(orders["orders"]))):
-            title = f"Refund for order {order}" if orders["orders"][order]["status"] == "pending" else f"Where is order {order}?"
+            pending = orders["orders"][order]["status"] == "pending"
+            title = f"Refund for order {order}" if pending else f"Where is order {order}?"
             ticket_id = f"T-{desk['next_id']}"
             desk["next_id"] += 1
             desk["tickets"][ticket_id] = {"id": ticket_id, "title": title, "customer": orders["orders"][order]["customer"],

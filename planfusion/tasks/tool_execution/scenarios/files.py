@@ -65,7 +65,8 @@ def archive_done(s: Session) -> Piece | None:
     _moves(s, f"Moving the done documents into {target}.", "moving",
            [("move_file", {"source": path, "destination": target}, uses) for path in found["matches"]])
     count = s.output(f"{project}_archived", found, "matches", extract="len")
-    request = s.rng.choice((f"Archive the finished work of project {project}: move every document whose status is done into {target}.",
+    request = s.rng.choice((f"Archive the finished work of project {project}: move every document whose status is "
+                            f"done into {target}.",
                             f"Move all done documents of {project} to {target}, and tell me how many you moved."))
     return Piece(request, f"I moved {count} done document(s) of {project} into {target}: "
                           f"{', '.join(basename(p) for p in found['matches'])}.")

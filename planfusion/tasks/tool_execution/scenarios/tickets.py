@@ -92,7 +92,8 @@ def follow_up(s: Session) -> Piece | None:
            {"ticket_id": ticket_id, "text": f"Follow-up opened as {new['ticket_id']}."}, new)
     new_id = s.output("follow_up_ticket", new, "ticket_id")
     s.remember("ticket", new_id, new, "the follow-up ticket")
-    request = s.rng.choice((f"Open a follow-up for {ticket_id}: same customer, priority and tags, title 'Follow-up: <old title>', "
+    request = s.rng.choice((f"Open a follow-up for {ticket_id}: same customer, priority and tags, "
+                            "title 'Follow-up: <old title>', "
                             "and leave a comment on the old ticket pointing to the new one.",
                             f"I need a follow-up ticket for {ticket_id} (copy customer, priority and tags; prefix the title "
                             "with 'Follow-up: '). Note the new id on the original."))
