@@ -7,7 +7,7 @@ import random
 from typing import Any, Iterator
 
 from planfusion.tasks.record import build_record, derive_seed
-from planfusion.tasks.tool_execution.env import TOOLS, copy_state, tool_schemas
+from planfusion.tasks.tool_execution.env import copy_state, tool_schemas
 from planfusion.tasks.tool_execution.params import resolve_params
 from planfusion.tasks.tool_execution.scenarios import cross, templates_for
 from planfusion.tasks.tool_execution.scenarios.session import Piece, Session, Template, min_calls
@@ -50,7 +50,7 @@ def build(seed: int, subtype: str, knobs: dict[str, Any], *, master_seed: int, i
     linking, main, fillers = templates_for(backends)
     turns: list[list[Piece]] = []
     changes: list[list[dict[str, Any]]] = []
-    before = dict(initial)  # backend -> its state at the end of the previous turn
+    before = {b: dict(state) for b, state in initial.items()}  # backend -> collection -> end of the previous turn
     uses: dict[str, int] = {}  # template name -> pieces made with it in this record
     for t, goal in enumerate(goals):
         session.turn = t
@@ -61,12 +61,13 @@ def build(seed: int, subtype: str, knobs: dict[str, Any], *, master_seed: int, i
             session.budget = min(room, max(goal - len(session.calls), 1) + 2)
             pieces.append(_next_piece(session, (linking, main, fillers), uses, this_turn))
         turns.append(pieces)
-        touched = sorted(dict.fromkeys(TOOLS[c.name].backend for c in session.calls if c.turn == t and TOOLS[c.name].writes))
         changes.append([])
-        for backend in touched:  # only backends a write of this turn touched can differ
-            after = copy_state(session.state[backend])
-            changes[-1].extend(state_changes(before[backend], after, (backend,)))
-            before[backend] = after
+        for backend, collections in before.items():  # snapshot only the collections that changed
+            for name, previous in collections.items():
+                live = session.state[backend][name]
+                if live != previous:
+                    collections[name] = copy_state(live)
+                    changes[-1].extend(state_changes(previous, collections[name], (backend, name)))
 
     requests = [_join_requests(rng, [p.request for p in pieces]) for pieces in turns]
     system = (f"You are an operations assistant with tools for {', '.join(backends)}. Carry out each user request "
