@@ -151,7 +151,7 @@ def _inbox_family(path: Path) -> str | None:
 
 def _summary(decisions: list[Decision]) -> str:
     """Per family: verifier pass/fail, kept, and the count per reason with the failing checks."""
-    lines = [f"{'family':<16}{'records':>8}{'verified':>10}{'failed':>8}{'kept':>8}"]
+    lines = [f"{'family':<16}{'records':>8}{'passed':>10}{'failed':>8}{'kept':>8}"]
     for family in FAMILIES:
         mine = [d for d in decisions if d.family == family]
         if not mine:
