@@ -51,20 +51,25 @@ def find_loop(trajectory: Any) -> str | None:
     """
     if not isinstance(trajectory, list):
         return None
-    results: dict[Any, str] = {}
-    calls: list[tuple[Any, str]] = []
+    results: dict[Any, Any] = {}
+    calls: list[dict[str, Any]] = []
     for message in trajectory:
         if not isinstance(message, dict):
             continue
         if message.get("role") == "tool":
-            results[_hashable(message.get("tool_call_id"))] = _canon(message.get("content"))
-        for call in message.get("tool_calls") or ():
-            if isinstance(call, dict):
-                key = _canon([call.get("name"), call.get("arguments")])
-                calls.append((_hashable(call.get("id")), key))
-    for (prev_id, prev_key), (call_id, key) in zip(calls, calls[1:]):
-        if key == prev_key and results.get(prev_id) == results.get(call_id):
-            return f"tool call {key} issued twice in a row with the same result (call id {call_id})"
+            results[_hashable(message.get("tool_call_id"))] = message.get("content")
+        tool_calls = message.get("tool_calls")
+        if isinstance(tool_calls, list):
+            calls.extend(call for call in tool_calls if isinstance(call, dict))
+    for prev, call in zip(calls, calls[1:]):
+        # cheap == first; canonical JSON settles it (== also equates 1, 1.0 and true)
+        if call.get("name") != prev.get("name") or call.get("arguments") != prev.get("arguments"):
+            continue
+        same_call = _canon([call.get("name"), call.get("arguments")]) == _canon([prev.get("name"), prev.get("arguments")])
+        result, prev_result = results.get(_hashable(call.get("id"))), results.get(_hashable(prev.get("id")))
+        if same_call and _canon(result) == _canon(prev_result):
+            return (f"tool call {call.get('name')} {_canon(call.get('arguments'))} issued twice in a row "
+                    f"with the same result (call id {call.get('id')})")
     return None
 
 

@@ -150,6 +150,7 @@ def test_find_loop() -> None:
     assert find_loop(_calls(("pay", {"a": 1}, '{"error": "no funds"}'), ("pay", {"a": 1}, "ok"))) is None
     assert find_loop(_calls(("get", {"a": 1}, "v"), ("put", {"a": 2}, "ok"), ("get", {"a": 1}, "v"))) is None
     assert find_loop(_calls(("get", {"a": 1}, "v"), ("get", {"a": 2}, "v"))) is None
+    assert find_loop(_calls(("set", {"on": True}, "ok"), ("set", {"on": 1}, "ok"))) is None  # JSON, not Python, equality
     assert find_loop("not a list") is None and find_loop([None, {"tool_calls": "x"}]) is None
 
 
