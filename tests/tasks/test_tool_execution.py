@@ -19,7 +19,7 @@ from planfusion.tasks.family import TaskFamily
 from planfusion.tasks.filters import find_loop
 from planfusion.tasks.record import REQUIRED_FIELDS, canonical_json, content_hash, derive_seed
 from planfusion.tasks.tool_execution import FAMILY, verifier
-from planfusion.tasks.tool_execution.env import TOOLS, Simulator
+from planfusion.tasks.tool_execution.env import TOOLS, Simulator, end_states
 from planfusion.tasks.tool_execution.env.schema import validate_arguments
 
 PACKAGE = Path(__file__).resolve().parents[2] / "planfusion" / "tasks" / "tool_execution"
@@ -138,6 +138,18 @@ def test_clean_records_pass(clean: list[Record]) -> None:
         assert verdict.passed, (record["id"], verdict.violations[:3])
         assert verdict.metrics["turn_states_matched"] == 1.0 and verdict.metrics["outputs_found"] == 1.0
         assert FAMILY.contradiction(record) is None and find_loop(record["trajectory"]) is None
+
+
+def test_state_changes_give_the_end_state_of_every_turn(clean: list[Record]) -> None:
+    for record in clean[:30]:
+        turns = record["ground_truth"]["turns"]
+        states = end_states(record["task"]["initial_state"], turns)
+        sim = Simulator(record["task"]["initial_state"])
+        for turn, state in zip(turns, states):
+            for call in turn["calls"]:
+                assert "error" not in sim.call(call["name"], call["arguments"])
+            assert sim.state == state
+        assert states[0] != record["task"]["initial_state"] or not any(TOOLS[c["name"]].writes for c in turns[0]["calls"])
 
 
 def test_tampered_ground_truth_is_a_reference_mismatch(clean: list[Record]) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from planfusion.tasks.family import Verdict
 from planfusion.tasks.tool_execution.env import TOOLS, Simulator, copy_state
+from planfusion.tasks.tool_execution.env.changes import apply_changes
 from planfusion.tasks.tool_execution.env.schema import validate_arguments
 
 CHECKS: tuple[str, ...] = (
@@ -147,7 +148,10 @@ def _check_turns(task: dict[str, Any], truth: dict[str, Any], turns: list[_Turn]
     executed: list[tuple[Any, dict[str, Any]]] = []
     n_calls = n_errors = n_unrecovered = matched = 0
     for t, (gold, turn) in enumerate(zip(truth["turns"], turns)):
-        _apply_changes(expected, gold["state_changes"], t)
+        try:
+            apply_changes(expected, gold["state_changes"])
+        except ValueError as exc:
+            raise _Malformed(f"turn {t + 1}: {exc}") from None
         for call in gold["calls"]:
             call = call if isinstance(call, dict) else {}
             result = reference.call(call.get("name"), call.get("arguments"))
@@ -188,28 +192,6 @@ def _check_turns(task: dict[str, Any], truth: dict[str, Any], turns: list[_Turn]
             found.append(("reference_mismatch", f"required output {output.get('name')!r} is not what its source holds"))
     metrics.update({"calls": float(n_calls), "errors": float(n_errors), "errors_recovered": float(n_errors - n_unrecovered),
                     "turn_states_matched": matched / len(turns)})
-
-
-def _apply_changes(state: dict[str, Any], changes: list[Any], t: int) -> None:
-    """One turn's state_changes, in place: {"op": "set", "path": [...], "value": v},
-    {"op": "append", "path": [...], "values": [...]} (extend a list) or {"op": "remove", "path": [...]}."""
-    for change in changes:
-        try:
-            *parents, last = change["path"]
-            target = state
-            for key in parents:
-                target = target[key]
-            if change["op"] == "set":
-                value = change["value"]
-                target[last] = copy_state(value) if isinstance(value, (dict, list)) else value
-            elif change["op"] == "append":
-                target[last].extend(copy_state(change["values"]))
-            elif change["op"] == "remove":
-                del target[last]
-            else:
-                raise ValueError(f"unknown op {change['op']!r}")
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-            raise _Malformed(f"turn {t + 1}: state change {_short(repr(change), 80)} does not apply: {exc}") from None
 
 
 def _resolve(source: Any, executed: list[tuple[Any, dict[str, Any]]]) -> Any:
