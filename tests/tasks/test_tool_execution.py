@@ -302,9 +302,11 @@ def test_deterministic_across_processes() -> None:
     assert outputs.pop().strip() == str([FAMILY.generate_one(11, i)["lineage"]["content_hash"] for i in (0, 3, 8)])
 
 
-GOLDEN = {  # (master seed, index) -> content hash; a change here means generator output changed: bump VERSION
+GOLDEN = {  # (master seed, index) -> content hash, one per subtype; a change means generator output changed: bump VERSION
     (0, 0): "502447de886155f5b38ef90981e12423c92e438881c29de6e0687d46f8ea7c47",
     (0, 1): "cf245b5a276b20b6772e24819ffc8bd75cc4f3b6c3ff887fed06834deff05590",
+    (0, 2): "1baf538ef32e63486418c9e2efaf05cd7c2f0ed83929fad5869f8a2d67bd013e",
+    (0, 3): "9a69a6538b94c38521ed27ed44f7e1d0041ce6b814b24c465f086708bcebd062",
     (7, 4): "da3d4af106f2411cee1b3fb4b18f9e658fd936d7a981a8d5795304efb5b17557",
     (2026, 123): "daefcd7760733be61a97072f96f5a2b7f98a378105c1c41817b86b34149ce311",
 }

@@ -74,6 +74,7 @@ class Session:
         self.budget = 0  # calls the running piece may still make
         self.error_at = error_at  # call positions (ascending) at which to inject a recoverable error
         self.handles: dict[str, tuple[Any, Obs, int, str]] = {}  # kind -> (value, source, turn, phrase)
+        self.context: dict[str, list[str]] = {}  # what earlier requests said that later ones must respect
 
     @property
     def state(self) -> dict[str, Any]:

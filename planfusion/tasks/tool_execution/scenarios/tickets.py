@@ -20,6 +20,21 @@ def _least_loaded(agents: Obs, exclude: str | None = None) -> dict[str, Any]:
     return min((a for a in agents["agents"] if a["name"] != exclude), key=lambda a: (a["active_tickets"], a["name"]))
 
 
+def _routable_teams(s: Session) -> list[str]:
+    """Teams whose least-loaded agent is not someone the user said is away (routing there would contradict them)."""
+    return [team for team in _teams(s) if _planned_least_loaded(s, team) not in s.context.get("away", [])]
+
+
+def _planned_least_loaded(s: Session, team: str, exclude: str | None = None) -> str | None:
+    """Who list_agents will show as least loaded in ``team``, read from the world before the calls are made."""
+    desk = s.state["tickets"]
+    load = {name: 0 for name, info in desk["agents"].items() if info["team"] == team and name != exclude}
+    for ticket in desk["tickets"].values():
+        if ticket["status"] in ("open", "pending") and ticket["assignee"] in load:
+            load[ticket["assignee"]] += 1
+    return min(load, key=lambda name: (load[name], name)) if load else None
+
+
 def _writes(s: Session, think: str, specs: list[tuple[str, dict[str, Any], tuple[Obs, ...]]]) -> None:
     if len(specs) > 1 and s.rng.random() < 0.4:
         s.parallel(think, specs)
@@ -34,9 +49,10 @@ def assign_least_loaded(s: Session) -> Piece | None:
     options = [t for t in tickets if t["status"] == "open" and t["assignee"] is None and
                sum(u["customer"] == t["customer"] and u["status"] == "open" and u["title"] == t["title"]
                    for u in tickets) == 1]
-    if not options or s.budget < 3:
+    teams = _routable_teams(s)
+    if not options or not teams or s.budget < 3:
         return None
-    ticket, team = s.rng.choice(options), s.rng.choice(_teams(s))
+    ticket, team = s.rng.choice(options), s.rng.choice(teams)
     customer, title = ticket["customer"], ticket["title"]
     found = s.call(f"I need the id of {customer}'s open ticket about '{title}'.", "search_tickets",
                    {"customer": customer, "status": "open"})
@@ -119,13 +135,14 @@ def resolve_pending(s: Session) -> Piece | None:
 
 @needs(3)
 def hand_over(s: Session) -> Piece | None:
-    tickets, agents = _tickets(s), s.state["tickets"]["agents"]
+    tickets, agents, away = _tickets(s), s.state["tickets"]["agents"], s.context.get("away", [])
     options = []
     for name, info in agents.items():
         mine = sum(t["assignee"] == name and t["status"] == "open" for t in tickets)
-        mates = [a for a, i in agents.items() if i["team"] == info["team"] and a != name]
-        if 1 <= mine <= 4 and mates and mine + 2 <= s.budget:
-            options.append((name, info["team"]))
+        if 1 <= mine <= 4 and mine + 2 <= s.budget and name not in away:
+            heir = _planned_least_loaded(s, info["team"], exclude=name)
+            if heir is not None and heir not in away:
+                options.append((name, info["team"]))
     if not options:
         return None
     leaving, team = s.rng.choice(options)
@@ -138,6 +155,7 @@ def hand_over(s: Session) -> Piece | None:
              for t in found["tickets"]])
     s.output("handed_to", agents_obs, "agents", agents_obs["agents"].index(best), "name")
     count = s.output("handed_over", found, "tickets", extract="len")
+    s.context.setdefault("away", []).append(leaving)
     request = s.rng.choice((f"{leaving} is out this week. Move their open tickets to the least loaded other person "
                             f"in {team} (alphabetical on ties).",
                             f"Reassign all open tickets of {leaving} to one teammate in {team}: whoever has the fewest "
@@ -171,11 +189,12 @@ def close_with_note(s: Session) -> Piece | None:
 
 @needs(3)
 def open_and_route(s: Session) -> Piece | None:
-    if s.budget < 3:
+    teams = _routable_teams(s)
+    if not teams:
         return None
     title, tag = s.rng.choice(TOPICS)
     customer = s.rng.choice(sorted(dict.fromkeys(t["customer"] for t in _tickets(s))))
-    priority, team = s.rng.choice(("normal", "high", "urgent")), s.rng.choice(_teams(s))
+    priority, team = s.rng.choice(("normal", "high", "urgent")), s.rng.choice(teams)
     new = s.call(f"Opening the ticket for {customer} first.", "create_ticket",
                  {"title": title, "customer": customer, "priority": priority, "tags": [tag]})
     agents = s.call(f"Created {new['ticket_id']}; checking the {team} team's workloads.", "list_agents", {"team": team})
