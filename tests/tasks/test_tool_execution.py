@@ -160,8 +160,13 @@ def test_tampered_ground_truth_is_a_reference_mismatch(clean: list[Record]) -> N
     record["trajectory"][-1]["content"] = record["answer"]
     assert FAMILY.verify(record).first_check == "reference_mismatch"
     record = json.loads(json.dumps(clean[2]))
-    record["ground_truth"]["turns"][0]["calls"].pop()
+    record["ground_truth"]["turns"][0]["calls"].pop()  # the reference program departs from the trajectory
     assert "reference_mismatch" in [c for c, _ in FAMILY.verify(record).violations]
+    record = json.loads(json.dumps(clean[3]))
+    turn = next(t for t in record["ground_truth"]["turns"] if t["state_changes"])
+    turn["state_changes"].append({"op": "set", "path": [record["subtype"], "invented"], "value": 1})
+    checks = [c for c, _ in FAMILY.verify(record).violations]
+    assert checks[0] == "reference_mismatch" and "end_state_mismatch" in checks
 
 
 @pytest.mark.parametrize("mutate", [

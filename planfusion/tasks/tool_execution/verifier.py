@@ -140,29 +140,26 @@ def _split_turns(trajectory: list[Any]) -> list[_Turn]:
 
 def _check_turns(task: dict[str, Any], truth: dict[str, Any], turns: list[_Turn], trusted: set[str],
                  found: list[tuple[str, str]], metrics: dict[str, float]) -> None:
-    """Turn by turn, in lockstep: build the reference end state from the recorded state changes, replay the
-    reference calls (the ground truth must agree with itself) and the trajectory's calls (each recorded
-    observation must equal the replay), and compare both simulators with the reference end state."""
+    """Turn by turn: build the reference end state from the recorded state changes, replay the trajectory's
+    calls (each recorded observation must equal the replay, the state must reach the reference end state),
+    and check that the reference calls reach it too (the ground truth must agree with itself).
+
+    While the reference calls of every turn so far are exactly the trajectory's successful calls, their
+    replay is the trajectory's replay (failed calls change nothing and the simulator is deterministic), so
+    it is reused; from the first turn where they differ, the reference program gets a simulator of its own.
+    """
     expected = copy_state(task["initial_state"])
-    reference, replay = Simulator(task["initial_state"]), Simulator(task["initial_state"])
-    executed: list[tuple[Any, dict[str, Any]]] = []
+    replay = Simulator(task["initial_state"])
+    reference: Simulator | None = None  # created where the reference program departs from the trajectory
+    executed: list[tuple[Any, dict[str, Any]]] = []  # (arguments, result) of every reference call so far
     n_calls = n_errors = n_unrecovered = matched = 0
     for t, (gold, turn) in enumerate(zip(truth["turns"], turns)):
         try:
             apply_changes(expected, gold["state_changes"])
         except ValueError as exc:
             raise _Malformed(f"turn {t + 1}: {exc}") from None
-        for call in gold["calls"]:
-            call = call if isinstance(call, dict) else {}
-            result = reference.call(call.get("name"), call.get("arguments"))
-            if "error" in result:
-                found.append(("reference_mismatch",
-                              f"reference call #{len(executed)} {call.get('name')} fails: {result['error']}"))
-            executed.append((call.get("arguments"), result))
-        if reference.state != expected:
-            found.append(("reference_mismatch", f"turn {t + 1}: the reference calls do not reach the recorded end state "
-                                                f"({_first_difference(expected, reference.state)})"))
         failing: list[tuple[_Call, str]] = []
+        succeeded: list[tuple[_Call, dict[str, Any]]] = []
         for call in turn.calls:
             n_calls += 1
             result = replay.call(call.name, call.arguments, prechecked=call.id in trusted)
@@ -173,12 +170,26 @@ def _check_turns(task: dict[str, Any], truth: dict[str, Any], turns: list[_Turn]
                 n_errors += 1
                 failing.append((call, str(result["error"])))
             else:
+                succeeded.append((call, result))
                 failing = [(c, e) for c, e in failing if not _retries(call, c)]
         n_unrecovered += len(failing)
         if failing and not _ADMITS_FAILURE.search(turn.reply or ""):
             call, error = failing[0]
             found.append(("success_after_error", f"turn {t + 1}: {call.id} {call.name} failed ({error}) and no successful "
                                                  "retry followed, yet the reply does not say so"))
+        if reference is None and _same_calls(gold["calls"], succeeded):
+            executed.extend((call.arguments, result) for call, result in succeeded)
+            reached = replay.state
+        else:
+            if reference is None:  # catch up: the earlier turns' reference calls, on a simulator of their own
+                reference, executed = Simulator(task["initial_state"]), []
+                for earlier in truth["turns"][:t]:
+                    _run_reference(reference, earlier["calls"], executed, found)
+            _run_reference(reference, gold["calls"], executed, found)
+            reached = reference.state
+        if reached != expected:
+            found.append(("reference_mismatch", f"turn {t + 1}: the reference calls do not reach the recorded end state "
+                                                f"({_first_difference(expected, reached)})"))
         if replay.state == expected:
             matched += 1
         else:
@@ -192,6 +203,34 @@ def _check_turns(task: dict[str, Any], truth: dict[str, Any], turns: list[_Turn]
             found.append(("reference_mismatch", f"required output {output.get('name')!r} is not what its source holds"))
     metrics.update({"calls": float(n_calls), "errors": float(n_errors), "errors_recovered": float(n_errors - n_unrecovered),
                     "turn_states_matched": matched / len(turns)})
+
+
+def _same_calls(gold: list[Any], succeeded: list[tuple[_Call, dict[str, Any]]]) -> bool:
+    """The reference calls are exactly these successful calls (same tools, identical JSON arguments)."""
+    return len(gold) == len(succeeded) and all(
+        isinstance(g, dict) and g.get("name") == call.name and _identical(g.get("arguments"), call.arguments)
+        for g, (call, _) in zip(gold, succeeded))
+
+
+def _identical(a: Any, b: Any) -> bool:
+    """JSON equality: unlike ==, True is not 1 and 1 is not 1.0."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_identical(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_identical(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def _run_reference(sim: Simulator, calls: list[Any], executed: list[tuple[Any, dict[str, Any]]],
+                   found: list[tuple[str, str]]) -> None:
+    for call in calls:
+        call = call if isinstance(call, dict) else {}
+        result = sim.call(call.get("name"), call.get("arguments"))
+        if "error" in result:
+            found.append(("reference_mismatch", f"reference call #{len(executed)} {call.get('name')} fails: {result['error']}"))
+        executed.append((call.get("arguments"), result))
 
 
 def _resolve(source: Any, executed: list[tuple[Any, dict[str, Any]]]) -> Any:
