@@ -7,7 +7,7 @@ import random
 from typing import Any, Iterator
 
 from planfusion.tasks.record import build_record, derive_seed
-from planfusion.tasks.tool_execution.env import copy_state, tool_schemas
+from planfusion.tasks.tool_execution.env import apply_changes, copy_state, tool_schemas
 from planfusion.tasks.tool_execution.params import resolve_params
 from planfusion.tasks.tool_execution.scenarios import cross, templates_for
 from planfusion.tasks.tool_execution.scenarios.session import Piece, Session, Template, min_calls
@@ -50,7 +50,7 @@ def build(seed: int, subtype: str, knobs: dict[str, Any], *, master_seed: int, i
     linking, main, fillers = templates_for(backends)
     turns: list[list[Piece]] = []
     changes: list[list[dict[str, Any]]] = []
-    before = {b: dict(state) for b, state in initial.items()}  # backend -> collection -> end of the previous turn
+    before = copy_state(initial)  # the end state of the previous turn
     uses: dict[str, int] = {}  # template name -> pieces made with it in this record
     for t, goal in enumerate(goals):
         session.turn = t
@@ -61,13 +61,8 @@ def build(seed: int, subtype: str, knobs: dict[str, Any], *, master_seed: int, i
             session.budget = min(room, max(goal - len(session.calls), 1) + 2)
             pieces.append(_next_piece(session, (linking, main, fillers), uses, this_turn))
         turns.append(pieces)
-        changes.append([])
-        for backend, collections in before.items():  # snapshot only the collections that changed
-            for name, previous in collections.items():
-                live = session.state[backend][name]
-                if live != previous:
-                    collections[name] = copy_state(live)
-                    changes[-1].extend(state_changes(previous, collections[name], (backend, name)))
+        changes.append(state_changes(before, session.state))
+        apply_changes(before, changes[-1])  # copies only what changed, unlike a fresh snapshot
 
     requests = [_join_requests(rng, [p.request for p in pieces]) for pieces in turns]
     system = (f"You are an operations assistant with tools for {', '.join(backends)}. Carry out each user request "
@@ -104,18 +99,18 @@ def build(seed: int, subtype: str, knobs: dict[str, Any], *, master_seed: int, i
 
 
 def state_changes(before: Any, after: Any, path: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """What turns ``before`` into ``after``: objects are compared key by key, grown lists get an append,
-    anything else is replaced whole."""
+    """What turns ``before`` into ``after`` (see env.changes): objects are compared key by key, grown lists
+    get an append, anything else is replaced whole. Values are copies, so ``after`` may keep changing."""
     if before == after:
         return []
     if isinstance(before, list) and isinstance(after, list) and after[:len(before)] == before:
-        return [{"op": "append", "path": list(path), "values": after[len(before):]}]
+        return [{"op": "append", "path": list(path), "values": copy_state(after[len(before):])}]
     if not (isinstance(before, dict) and isinstance(after, dict)):
-        return [{"op": "set", "path": list(path), "value": after}]
+        return [{"op": "set", "path": list(path), "value": copy_state(after)}]
     ops = [{"op": "remove", "path": [*path, key]} for key in before if key not in after]
     for key, value in after.items():
         if key not in before:
-            ops.append({"op": "set", "path": [*path, key], "value": value})
+            ops.append({"op": "set", "path": [*path, key], "value": copy_state(value)})
         elif before[key] != value:
             ops.extend(state_changes(before[key], value, (*path, key)))
     return ops
