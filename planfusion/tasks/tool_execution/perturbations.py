@@ -73,9 +73,12 @@ def _replay(initial: dict[str, Any], trajectory: list[dict[str, Any]]) -> tuple[
     results: dict[str, dict[str, Any]] = {}
     ends: list[dict[str, Any]] = []
     errors: list[str] = []
+    started = False
     for message in trajectory:
         if message["role"] == "user":
-            ends.append(copy_state(sim.state))  # the end of the previous turn (or the initial state)
+            if started:
+                ends.append(copy_state(sim.state))  # the end of the previous turn
+            started = True
         for call in message.get("tool_calls") or ():
             results[call["id"]] = sim.call(call["name"], call["arguments"])
             if "error" in results[call["id"]]:
@@ -83,7 +86,7 @@ def _replay(initial: dict[str, Any], trajectory: list[dict[str, Any]]) -> tuple[
         if message["role"] == "tool":
             message["content"] = observation_text(results[message["tool_call_id"]])
     ends.append(copy_state(sim.state))
-    return errors, ends[1:]
+    return errors, ends
 
 
 def _self_consistent(record: Record, trajectory: list[dict[str, Any]], new_errors: bool) -> bool:
@@ -155,7 +158,8 @@ def _alternatives(record: Record, value: Any, spec: dict[str, Any], rng: random.
 
 def skipped_write(record: Record, rng: random.Random) -> Record | None:
     """The agent never issues one state-changing call (yet reports the work as done)."""
-    for site in rng.sample(_writes(record["trajectory"]), len(_writes(record["trajectory"]))):
+    sites = _writes(record["trajectory"])
+    for site in rng.sample(sites, len(sites)):
         trajectory = _drop_call(record["trajectory"], site)
         if _self_consistent(record, trajectory, new_errors=False):
             return _derive(record, "skipped_write", trajectory)
@@ -164,7 +168,8 @@ def skipped_write(record: Record, rng: random.Random) -> Record | None:
 
 def wrong_argument(record: Record, rng: random.Random) -> Record | None:
     """A state-changing call with a plausible but wrong value (other id, amount, status); it succeeds."""
-    for i, j in rng.sample(_writes(record["trajectory"]), len(_writes(record["trajectory"]))):
+    sites = _writes(record["trajectory"])
+    for i, j in rng.sample(sites, len(sites)):
         call = record["trajectory"][i]["tool_calls"][j]
         properties = TOOLS[call["name"]].schema["parameters"]["properties"]
         for key in sorted(k for k in call["arguments"] if k not in _FREE_TEXT and k in properties):
@@ -196,7 +201,8 @@ def invented_observation(record: Record, rng: random.Random) -> Record | None:
 def success_after_error(record: Record, rng: random.Random) -> Record | None:
     """A state-changing call fails, is never retried, and the reply still reports success."""
     trajectory = record["trajectory"]
-    for i, j in rng.sample(_writes(trajectory), len(_writes(trajectory))):
+    sites = _writes(trajectory)
+    for i, j in rng.sample(sites, len(sites)):
         call = trajectory[i]["tool_calls"][j]
         if _retried_later(trajectory, i, j, call["name"]):
             continue
