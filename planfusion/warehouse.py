@@ -53,6 +53,8 @@ TABLES: dict[str, Table] = {
                 ("master_seed", "BIGINT", "master seed of the generated stream"),
                 ("sample_index", "BIGINT", "index in the generated stream"),
                 ("sample_seed", "BIGINT", "per-sample seed derived by hashing"),
+                ("parent_id", "VARCHAR", "for negatives: id of the clean task it was perturbed from"),
+                ("perturbation", "VARCHAR", "for negatives: the perturbation kind"),
                 ("file_path", "VARCHAR", "for files: the path the task was read from"),
                 ("file_sha256", "VARCHAR", "for files: sha256 of the file content"),
                 ("line_number", "BIGINT", "for files: 1-based line number"),

