@@ -21,7 +21,7 @@ CODE_VERSION = "1"
 class SelectionConfig(dg.Config):
     """variant: magicagent (MagicAgent Eq. 1, default) or released (the authors' code)."""
 
-    budget: int = 60
+    budget: int = 100
     k: int = 10
     kappa1: float = 1.0
     kappa2: float = 0.5

@@ -19,7 +19,7 @@ CODE_VERSION = "1"
 
 
 class FusionConfig(dg.Config):
-    budget: int = 120
+    budget: int = 200
     k: int = 10
     kappa1: float = 1.0
     kappa2: float = 0.5

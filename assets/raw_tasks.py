@@ -21,7 +21,7 @@ class RawTasksConfig(dg.Config):
     negatives_every: add one seeded negative (a perturbed copy) per that many generated tasks, 0 for none,
     so curation shows what it catches."""
 
-    n: int = 200
+    n: int = 500
     seed: int = 0
     params_json: str = "{}"
     negatives_every: int = 10
