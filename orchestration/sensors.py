@@ -14,7 +14,7 @@ from planfusion.tasks.ingest import file_fingerprint
 
 family_pipeline = dg.define_asset_job(
     "family_pipeline",
-    selection=dg.AssetSelection.keys("raw_tasks", "curated_tasks", "task_embeddings", "density_factors", "family_selection"),
+    selection=dg.AssetSelection.assets("raw_tasks", "curated_tasks", "task_embeddings", "density_factors", "family_selection"),
     description="Every per-family stage for one family partition.",
 )
 
