@@ -251,3 +251,16 @@ def query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) 
     cursor = con.execute(sql, list(params))
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def tables_markdown() -> str:
+    """The README's table reference, generated from TABLES so the two cannot drift apart."""
+    parts = []
+    for table in TABLES.values():
+        scope = "rows replaced per family" if table.partitioned else "one table, replaced as a whole"
+        if table.name == "embedding_cache":
+            scope = "append-only, keyed by (text_hash, model_name, model_revision)"
+        lines = [f"### `{table.name}`", "", f"{table.doc} *{scope.capitalize()}.*", "", "| column | type | meaning |", "|---|---|---|"]
+        lines += [f"| `{name}` | {dtype} | {doc} |" for name, dtype, doc in table.columns]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
