@@ -11,7 +11,8 @@ How it stays exact without rescanning (lazy greedy with proven upper bounds):
   scores down, and small beyond.
 - A candidate is picked only when its exact score is strictly above every bound; otherwise the
   highest bounds are promoted (scored exactly) and the test repeats. Contenders that fall behind
-  go back to bounds. Ties go to the lowest index. Nothing is truncated or approximated: the picks
+  go back to bounds, and so do the lowest ones when the hot set reaches its memory cap (HOT_BYTES):
+  a row's bound restarts from its exact score, so dropping one never changes a pick. Ties go to the lowest index. Nothing is truncated or approximated: the picks
   equal those of rescanning everything (tests check this against a float64 brute force).
 """
 
@@ -38,6 +39,7 @@ HEAD = 16
 PROMOTE_BATCH = 32
 COOL_EVERY = 16
 COOL_MARGIN = 0.05
+HOT_BYTES = 2 << 30  # memory for the hot set's (rows, budget) keys, terms and ranks
 
 Progress = Callable[[int, int, float], None]  # (picks so far, budget, seconds elapsed)
 
@@ -162,6 +164,7 @@ class _LazyGreedy:
         self.dg = np.append(np.diff(self.g), 0.0)  # g(r + 1) - g(r): the change when pushed down a rank
         self.order = np.empty(budget, dtype=np.int64)
         self.promoted = 0
+        self.max_hot = int(min(n, max(2 * PROMOTE_BATCH, HOT_BYTES // (20 * budget))))
 
     def _keys_terms(self, rows: np.ndarray | slice, t: int | slice) -> tuple[np.ndarray, np.ndarray]:
         """Ranking keys and terms of pool rows against the picks at positions t (an index or a slice)."""
@@ -230,7 +233,7 @@ class _LazyGreedy:
         cap = len(self.hot_ids)
         if need <= cap:
             return
-        new_cap = max(need, 2 * cap, 64)
+        new_cap = min(max(need, 2 * cap, 64), self.max_hot)
         grow = lambda a, fill: np.concatenate([a, np.full((new_cap - cap,) + a.shape[1:], fill, dtype=a.dtype)])
         self.hot_ids = grow(self.hot_ids, -1)
         self.exact = grow(getattr(self, "exact", np.empty(0)), 0.0)
@@ -241,6 +244,7 @@ class _LazyGreedy:
     def _promote(self, rows: np.ndarray, t: int) -> None:
         """Score rows exactly from scratch and keep them exact from now on."""
         keys, terms = self._keys_terms(rows, slice(0, t))
+        self._make_room(len(rows))
         order = np.argsort(keys, axis=1, kind="stable")
         ranks = np.empty((len(rows), t), dtype=np.int32)
         np.put_along_axis(ranks, order, np.arange(1, t + 1, dtype=np.int32)[None, :], axis=1)
@@ -253,6 +257,15 @@ class _LazyGreedy:
         self.score[rows] = exact
         self.hot[rows] = True
         self.promoted += len(rows)
+
+    def _make_room(self, m: int) -> None:
+        """Drop the lowest contenders until m more rows fit under the memory cap."""
+        excess = self.n_hot + m - self.max_hot
+        if excess <= 0:
+            return
+        lowest = np.argpartition(self.exact[: self.n_hot], excess - 1)[:excess]
+        for row in np.sort(lowest)[::-1]:  # from the end, so no row is moved before it is dropped
+            self._drop_hot(int(row))
 
     def _drop_hot(self, row: int) -> None:
         """Remove hot row ``row`` (its slot is filled by the last hot row)."""
@@ -329,5 +342,5 @@ class _LazyGreedy:
             kappa2=self.kappa2,
             first_pick=first_pick,
             first_pick_seed=first_seed,
-            stats={"promoted": float(self.promoted), "hot": float(self.n_hot), "seconds": time.perf_counter() - start},
+            stats={"promoted": float(self.promoted), "hot": float(self.n_hot), "max_hot": float(self.max_hot), "seconds": time.perf_counter() - start},
         )

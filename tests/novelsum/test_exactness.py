@@ -101,3 +101,17 @@ def test_same_seed_same_picks():
     np.testing.assert_array_equal(a.scores, b.scores)
     assert a.first_pick_seed == 123
     assert a.order[0] != c.order[0] or not np.array_equal(a.order, c.order)
+
+
+@pytest.mark.parametrize("variant", ["magicagent", "released"])
+def test_memory_cap_on_the_hot_set_changes_no_pick(variant, monkeypatch):
+    import planfusion.novelsum.select as select
+
+    x = clustered_embeddings(1500, 32, random_state=4)
+    free = novel_select(x, 120, variant=variant, random_state=1)
+    monkeypatch.setattr(select, "HOT_BYTES", 64 * 20 * 120)  # room for the 64-row floor only
+    capped = novel_select(x, 120, variant=variant, random_state=1)
+    assert capped.stats["max_hot"] == 64 and free.stats["max_hot"] > 64
+    assert capped.stats["promoted"] > free.stats["promoted"]  # the cap did evict contenders
+    np.testing.assert_array_equal(capped.order, free.order)
+    np.testing.assert_allclose(capped.scores, free.scores, rtol=1e-9)
