@@ -8,7 +8,8 @@ How it stays exact without rescanning (lazy greedy with proven upper bounds):
   (the new term at its rank, later terms pushed one rank down).
 - Every other candidate carries an upper bound: its last exact score plus a proven bound on each
   later rise (see _bound_increase), which is exact for the HEAD nearest picks, where near picks pull
-  scores down, and small beyond.
+  scores down, and beyond them uses per-candidate counts of earlier picks in key buckets to bound
+  the new pick's rank and the keys it displaces (_tail_bound).
 - A candidate is picked only when its exact score is strictly above every bound; otherwise the
   highest bounds are promoted (scored exactly) and the test repeats. Contenders that fall behind
   go back to bounds, and so do the lowest ones when the hot set reaches its memory cap (HOT_BYTES):
@@ -36,9 +37,10 @@ from planfusion.novelsum.validation import (
 )
 
 HEAD = 16
+BUCKETS = 32  # key buckets per candidate: how many earlier picks lie below a key, for rank bounds
 PROMOTE_BATCH = 32
 COOL_EVERY = 16
-COOL_MARGIN = 0.05
+COOL_MARGIN = 0.01
 HOT_BYTES = 2 << 30  # memory for the hot set's (rows, budget) keys, terms and ranks
 
 Progress = Callable[[int, int, float], None]  # (picks so far, budget, seconds elapsed)
@@ -151,6 +153,10 @@ class _LazyGreedy:
         self.dist = np.empty((n, budget), dtype=pool.dtype)  # column u: distances to the u-th pick
         self.head_keys = np.full((n, min(HEAD, budget)), np.inf)  # each candidate's lowest keys, sorted
         self.head_terms = np.zeros((n, min(HEAD, budget)))
+        # below[i, b]: how many picks have a key in a bucket lower than b, for candidate i
+        self.below = np.zeros((n, BUCKETS + 1), dtype=np.int16 if budget < 2**15 else np.int32)
+        key_max = 2.0 if variant == "magicagent" else 4.0 * float(self.weight.max())
+        self.bucket_width = key_max / BUCKETS
         self.score = np.zeros(n)  # hot: exact score sum; cold: an upper bound on it
         self.available = np.ones(n, dtype=bool)
         self.hot = np.zeros(n, dtype=bool)
@@ -191,29 +197,60 @@ class _LazyGreedy:
         Write v = sum_q (g(q) - g(q+1)) * A_q with A_q the sum of the terms of the q lowest keys.
         A new pick at rank p adds its term to A_q for q > t and, for p <= q <= t, swaps A_q's q-th
         term for its own. Every candidate keeps its HEAD lowest keys and their terms, so for q <= HEAD
-        the swap is exact (it is where near picks pull scores down). Beyond the head:
-        released: terms are the keys, so the swap never raises A_q;
-        magicagent: the new pick is nearer than the one it displaces, so A_q rises by at most
-        (w_new - w_low) * d_new, with w_low the lowest weight among earlier picks.
+        the swap is exact (it is where near picks pull scores down); beyond the head, _tail_bound.
+        Only rows whose new key enters their head need the head work (about HEAD / t of them).
         """
         h = self.head_keys.shape[1]
-        before = np.count_nonzero(self.head_keys <= keys[:, None], axis=1)  # ties: the new pick ranks last
-        q = np.arange(1, h + 1)
-        swapped = (q[None, :] > before[:, None]) & (q[None, :] <= t)
-        rise = self.g[t + 1] * terms + np.einsum(
-            "ij,j->i", np.where(swapped, terms[:, None] - self.head_terms, 0.0), self.g[1 : h + 1] - self.g[2 : h + 2]
-        )
-        if self.variant == "magicagent" and t > h:
-            w_new, w_low = self.weight[self.order[t]], self.weight[self.order[:t]].min()
-            rise += (self.g[h + 1] - self.g[t + 1]) * max(0.0, w_new - w_low) * keys
-        self._insert_head(before, keys, terms)
+        rise = self.g[t + 1] * terms
+        near = np.flatnonzero(keys < self.head_keys[:, -1])  # only these enter the head (ties rank last)
+        if len(near):
+            head_keys, head_terms = self.head_keys[near], self.head_terms[near]
+            near_keys, near_terms = keys[near], terms[near]
+            before = np.count_nonzero(head_keys <= near_keys[:, None], axis=1)
+            q = np.arange(1, h + 1)
+            swapped = (q[None, :] > before[:, None]) & (q[None, :] <= t)
+            rise[near] += np.einsum("ij,j->i", np.where(swapped, near_terms[:, None] - head_terms, 0.0),
+                                    self.g[1 : h + 1] - self.g[2 : h + 2])
+            self._insert_head(near, before, head_keys, head_terms, near_keys, near_terms)
+        rise += self._tail_bound(t, keys, terms)
         return rise
 
-    def _insert_head(self, before: np.ndarray, keys: np.ndarray, terms: np.ndarray) -> None:
+    def _tail_bound(self, t: int, keys: np.ndarray, terms: np.ndarray) -> np.ndarray:
+        """Bound on the rise of A_q for HEAD < q <= t, from the key buckets of the earlier picks.
+
+        Let b be the new key's bucket, n_lt / n_le the picks with keys in buckets < b / <= b. The new pick
+        ranks after the n_lt picks, so A_q with q <= n_lt is unchanged; for n_lt < q <= n_le the swap adds
+        at most term_new - w_low * key_new (magicagent; released: <= 0, its terms are its keys); for
+        q > n_le the displaced key is at least the next bucket's edge L, so the swap adds at most
+        term_new - w_low * L (released: term_new - L < 0, a guaranteed fall).
+        """
+        h = self.head_keys.shape[1]
+        bucket = np.minimum((keys / self.bucket_width).astype(np.int64), BUCKETS - 1)
+        rows = np.arange(len(keys))
+        n_lt, n_le = self.below[rows, bucket], self.below[rows, bucket + 1]
+        self.below += np.arange(BUCKETS + 1)[None, :] > bucket[:, None]
+        if t <= h:  # every earlier pick is in the head: the swaps were counted exactly
+            return np.zeros(len(keys))
+        edge = (bucket + 1) * self.bucket_width
+        if self.variant == "magicagent":
+            w_low = self.weight[self.order[:t]].min()
+            mid_rise, tail_rise = np.maximum(0.0, terms - w_low * keys), terms - w_low * edge
+        else:
+            mid_rise, tail_rise = 0.0, terms - edge
+        g = self.g
+        mid_lo = np.maximum(n_lt + 1, h + 1)
+        mid_hi = np.clip(n_le, h, t)  # last q of the middle range (empty when < mid_lo)
+        tail_lo = np.maximum(n_le + 1, h + 1)
+        rise = np.where(mid_hi >= mid_lo, (g[np.minimum(mid_lo, t + 1)] - g[mid_hi + 1]) * mid_rise, 0.0)
+        rise += np.where(tail_lo <= t, (g[np.minimum(tail_lo, t + 1)] - g[t + 1]) * tail_rise, 0.0)
+        return rise
+
+    def _insert_head(self, rows, before, head_keys, head_terms, keys, terms) -> None:
+        """Insert the new key and term at position ``before`` of the given rows' heads."""
         j = np.arange(self.head_keys.shape[1])[None, :]
-        for head, new in ((self.head_keys, keys), (self.head_terms, terms)):
-            shifted = np.concatenate([head[:, :1], head[:, :-1]], axis=1)
-            head[:] = np.where(j < before[:, None], head, np.where(j == before[:, None], new[:, None], shifted))
+        for head, old, new in ((self.head_keys, head_keys, keys), (self.head_terms, head_terms, terms)):
+            shifted = np.concatenate([old[:, :1], old[:, :-1]], axis=1)
+            head[rows] = np.where(j < before[:, None], old, np.where(j == before[:, None], new[:, None], shifted))
 
     def _update_hot(self, t: int, keys: np.ndarray, terms: np.ndarray) -> None:
         h = self.n_hot
@@ -261,25 +298,27 @@ class _LazyGreedy:
     def _make_room(self, m: int) -> None:
         """Drop the lowest contenders until m more rows fit under the memory cap."""
         excess = self.n_hot + m - self.max_hot
-        if excess <= 0:
-            return
-        lowest = np.argpartition(self.exact[: self.n_hot], excess - 1)[:excess]
-        for row in np.sort(lowest)[::-1]:  # from the end, so no row is moved before it is dropped
-            self._drop_hot(int(row))
+        if excess > 0:
+            self._drop_hot(np.argpartition(self.exact[: self.n_hot], excess - 1)[:excess])
 
-    def _drop_hot(self, row: int) -> None:
-        """Remove hot row ``row`` (its slot is filled by the last hot row)."""
-        last = self.n_hot - 1
-        self.hot[self.hot_ids[row]] = False
+    def _drop_hot(self, rows: np.ndarray) -> None:
+        """Remove hot rows (their slots are filled by surviving rows from the end)."""
+        rows = np.unique(rows)
+        if not len(rows):
+            return
+        self.hot[self.hot_ids[rows]] = False
+        keep = self.n_hot - len(rows)
+        holes = rows[rows < keep]
+        tail = np.ones(self.n_hot - keep, dtype=bool)
+        tail[rows[rows >= keep] - keep] = False
+        movers = keep + np.flatnonzero(tail)
         for a in (self.hot_ids, self.exact, self.hot_keys, self.hot_terms, self.hot_ranks):
-            a[row] = a[last]
-        self.n_hot = last
+            a[holes] = a[movers]
+        self.n_hot = keep
 
     def _cool_down(self, best: float) -> None:
         """Hand contenders that fell well behind back to the bounds (which start from their exact score)."""
-        behind = np.flatnonzero(self.exact[: self.n_hot] < best - abs(best) * COOL_MARGIN)
-        for row in behind[::-1]:  # from the end, so swapped-in rows were already judged
-            self._drop_hot(int(row))
+        self._drop_hot(np.flatnonzero(self.exact[: self.n_hot] < best - abs(best) * COOL_MARGIN))
 
     def _next_pick(self, t: int) -> int:
         """The available candidate with the largest exact score (lowest index among equals)."""
@@ -318,7 +357,7 @@ class _LazyGreedy:
             self.available[pick] = False
             self.score[pick] = -np.inf
             if self.hot[pick]:
-                self._drop_hot(int(np.flatnonzero(self.hot_ids[: self.n_hot] == pick)[0]))
+                self._drop_hot(np.flatnonzero(self.hot_ids[: self.n_hot] == pick))
             if t + 1 == budget:
                 break
             self._add_pick(t)
