@@ -39,7 +39,8 @@ from planfusion.novelsum.validation import (
 HEAD = 16
 BUCKETS = 32  # key buckets per candidate: how many earlier picks lie below a key, for rank bounds
 PROMOTE_BATCH = 32
-COOL_EVERY = 16
+CONTENDERS = 512  # cold candidates ranked per pass over the pool's bounds
+COOL_EVERY = 1
 COOL_MARGIN = 0.01
 HOT_BYTES = 2 << 30  # memory for the hot set's (rows, budget) keys, terms and ranks
 
@@ -169,7 +170,7 @@ class _LazyGreedy:
         self.g = np.concatenate([[0.0], np.arange(1, budget + 2, dtype=np.float64) ** -self.kappa1])
         self.dg = np.append(np.diff(self.g), 0.0)  # g(r + 1) - g(r): the change when pushed down a rank
         self.order = np.empty(budget, dtype=np.int64)
-        self.promoted = 0
+        self.promoted = self.evicted = 0
         self.max_hot = int(min(n, max(2 * PROMOTE_BATCH, HOT_BYTES // (20 * budget))))
 
     def _keys_terms(self, rows: np.ndarray | slice, t: int | slice) -> tuple[np.ndarray, np.ndarray]:
@@ -282,7 +283,7 @@ class _LazyGreedy:
         """Score rows exactly from scratch and keep them exact from now on."""
         keys, terms = self._keys_terms(rows, slice(0, t))
         self._make_room(len(rows))
-        order = np.argsort(keys, axis=1, kind="stable")
+        order = self._key_order(rows, t, keys)
         ranks = np.empty((len(rows), t), dtype=np.int32)
         np.put_along_axis(ranks, order, np.arange(1, t + 1, dtype=np.int32)[None, :], axis=1)
         exact = np.einsum("ij,ij->i", terms, self.g[ranks])
@@ -295,11 +296,26 @@ class _LazyGreedy:
         self.hot[rows] = True
         self.promoted += len(rows)
 
+    def _key_order(self, rows: np.ndarray, t: int, keys: np.ndarray) -> np.ndarray:
+        """Each row's picks sorted by key, equal keys in pick order, without a (slower) stable sort.
+
+        released: equal keys have equal terms, so their order changes no score. magicagent on
+        float32 distances: a non-negative float32's bits sort like its value, so (bits, pick) packed
+        in a uint64 is a unique key whose plain sort is the stable order.
+        """
+        if self.variant == "released" or self.dist.dtype != np.float32:
+            return np.argsort(keys, axis=1, kind="quicksort" if self.variant == "released" else "stable")
+        bits = (self.dist[rows, :t] + np.float32(0.0)).view(np.uint32).astype(np.uint64)  # + 0: no -0.0
+        packed = (bits << np.uint64(32)) | np.arange(t, dtype=np.uint64)
+        packed.sort(axis=1)
+        return (packed & np.uint64(0xFFFFFFFF)).astype(np.intp)
+
     def _make_room(self, m: int) -> None:
         """Drop the lowest contenders until m more rows fit under the memory cap."""
         excess = self.n_hot + m - self.max_hot
         if excess > 0:
             self._drop_hot(np.argpartition(self.exact[: self.n_hot], excess - 1)[:excess])
+            self.evicted += excess
 
     def _drop_hot(self, rows: np.ndarray) -> None:
         """Remove hot rows (their slots are filled by surviving rows from the end)."""
@@ -321,16 +337,32 @@ class _LazyGreedy:
         self._drop_hot(np.flatnonzero(self.exact[: self.n_hot] < best - abs(best) * COOL_MARGIN))
 
     def _next_pick(self, t: int) -> int:
-        """The available candidate with the largest exact score (lowest index among equals)."""
+        """The available candidate with the largest exact score (lowest index among equals).
+
+        Cold candidates whose bound reaches the best exact score are promoted in bound order, in
+        batches, until the next bound falls below the best exact score seen so far. The pool is
+        scanned again only when that list was cut short or the memory cap sent contenders back.
+        """
         while True:
-            hot_scores = np.where(self.hot, self.score, -np.inf)
-            best = int(np.argmax(hot_scores))
-            cold_scores = np.where(self.hot | ~self.available, -np.inf, self.score)
-            if hot_scores[best] > cold_scores.max():
-                return best
-            n_cold = int(np.count_nonzero(np.isfinite(cold_scores)))
-            m = min(PROMOTE_BATCH, n_cold)
-            self._promote(np.sort(np.argpartition(-cold_scores, m - 1)[:m]), t)
+            best, evicted = self._best_hot(), self.evicted
+            bounds = np.where(self.hot | ~self.available, -np.inf, self.score)
+            contenders = np.flatnonzero(bounds >= best)
+            limited = len(contenders) > CONTENDERS
+            if limited:
+                contenders = contenders[np.argpartition(-bounds[contenders], CONTENDERS - 1)[:CONTENDERS]]
+            contenders = contenders[np.argsort(-bounds[contenders], kind="stable")]
+            for lo in range(0, len(contenders), PROMOTE_BATCH):
+                batch = contenders[lo : lo + PROMOTE_BATCH]
+                if bounds[batch[0]] < best:
+                    limited = False
+                    break
+                self._promote(np.sort(batch), t)
+                best = max(best, float(self.score[batch].max()))
+            if not limited and self.evicted == evicted:
+                return int(np.argmax(np.where(self.hot, self.score, -np.inf)))
+
+    def _best_hot(self) -> float:
+        return float(self.exact[: self.n_hot].max()) if self.n_hot else -np.inf
 
     def _contributors(self, x: int, t: int) -> tuple[np.ndarray, np.ndarray]:
         c = self.n_contributors
@@ -381,5 +413,5 @@ class _LazyGreedy:
             kappa2=self.kappa2,
             first_pick=first_pick,
             first_pick_seed=first_seed,
-            stats={"promoted": float(self.promoted), "hot": float(self.n_hot), "max_hot": float(self.max_hot), "seconds": time.perf_counter() - start},
+            stats={"promoted": float(self.promoted), "evicted": float(self.evicted), "hot": float(self.n_hot), "max_hot": float(self.max_hot), "seconds": time.perf_counter() - start},
         )

@@ -109,9 +109,10 @@ def test_memory_cap_on_the_hot_set_changes_no_pick(variant, monkeypatch):
 
     x = clustered_embeddings(1500, 32, random_state=4)
     free = novel_select(x, 120, variant=variant, random_state=1)
-    monkeypatch.setattr(select, "HOT_BYTES", 64 * 20 * 120)  # room for the 64-row floor only
+    monkeypatch.setattr(select, "PROMOTE_BATCH", 4)
+    monkeypatch.setattr(select, "HOT_BYTES", 8 * 20 * 120)  # room for the 8-row floor only
     capped = novel_select(x, 120, variant=variant, random_state=1)
-    assert capped.stats["max_hot"] == 64 and free.stats["max_hot"] > 64
-    assert capped.stats["promoted"] > free.stats["promoted"]  # the cap did evict contenders
+    assert capped.stats["max_hot"] == 8 and free.stats["max_hot"] > 8
+    assert free.stats["evicted"] == 0 and capped.stats["evicted"] > 0  # the cap did evict contenders
     np.testing.assert_array_equal(capped.order, free.order)
     np.testing.assert_allclose(capped.scores, free.scores, rtol=1e-9)
