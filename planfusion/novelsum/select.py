@@ -154,8 +154,9 @@ class _LazyGreedy:
         self.dist = np.empty((n, budget), dtype=pool.dtype)  # column u: distances to the u-th pick
         self.head_keys = np.full((n, min(HEAD, budget)), np.inf)  # each candidate's lowest keys, sorted
         self.head_terms = np.zeros((n, min(HEAD, budget)))
-        # below[i, b]: how many picks have a key in a bucket lower than b, for candidate i
-        self.below = np.zeros((n, BUCKETS + 1), dtype=np.int16 if budget < 2**15 else np.int32)
+        # below[b, i]: how many picks have a key in a bucket lower than b, for candidate i (bucket-major:
+        # the per-pick update runs along contiguous rows)
+        self.below = np.zeros((BUCKETS + 1, n), dtype=np.int16 if budget < 2**15 else np.int32)
         key_max = 2.0 if variant == "magicagent" else 4.0 * float(self.weight.max())
         self.bucket_width = key_max / BUCKETS
         self.score = np.zeros(n)  # hot: exact score sum; cold: an upper bound on it
@@ -227,9 +228,10 @@ class _LazyGreedy:
         """
         h = self.head_keys.shape[1]
         bucket = np.minimum((keys / self.bucket_width).astype(np.int64), BUCKETS - 1)
-        rows = np.arange(len(keys))
-        n_lt, n_le = self.below[rows, bucket], self.below[rows, bucket + 1]
-        self.below += np.arange(BUCKETS + 1)[None, :] > bucket[:, None]
+        flat, n = self.below.reshape(-1), len(keys)
+        at = bucket * n + np.arange(n)
+        n_lt, n_le = flat[at], flat[at + n]
+        np.add(self.below, np.arange(BUCKETS + 1)[:, None] > bucket[None, :], out=self.below, casting="unsafe")
         if t <= h:  # every earlier pick is in the head: the swaps were counted exactly
             return np.zeros(len(keys))
         edge = (bucket + 1) * self.bucket_width
