@@ -157,6 +157,9 @@ class _LazyGreedy:
         # below[b, i]: how many picks have a key in a bucket lower than b, for candidate i (bucket-major:
         # the per-pick update runs along contiguous rows)
         self.below = np.zeros((BUCKETS + 1, n), dtype=np.int16 if budget < 2**15 else np.int32)
+        # each candidate's picks in key order as of its last promotion (the first known[i] picks)
+        self.sorted_picks = np.empty((n, budget), dtype=np.int16 if budget < 2**15 else np.int32)
+        self.known = np.zeros(n, dtype=np.int64)
         key_max = 2.0 if variant == "magicagent" else 4.0 * float(self.weight.max())
         self.bucket_width = key_max / BUCKETS
         self.score = np.zeros(n)  # hot: exact score sum; cold: an upper bound on it
@@ -299,18 +302,26 @@ class _LazyGreedy:
         self.promoted += len(rows)
 
     def _key_order(self, rows: np.ndarray, t: int, keys: np.ndarray) -> np.ndarray:
-        """Each row's picks sorted by key, equal keys in pick order, without a (slower) stable sort.
+        """Each row's picks sorted by key, equal keys in pick order.
 
-        released: equal keys have equal terms, so their order changes no score. magicagent on
-        float32 distances: a non-negative float32's bits sort like its value, so (bits, pick) packed
-        in a uint64 is a unique key whose plain sort is the stable order.
+        Every row remembers its order from its last promotion, so a row promoted again sorts its
+        remembered order followed by the picks made since: a stable (run-aware) sort of that sequence
+        costs about O(t) instead of O(t log t), and equal keys stay in pick order because the new picks
+        come after all remembered ones. magicagent on float32 distances sorts (key bits, pick) packed
+        in a uint64 (a non-negative float32's bits sort like its value), avoiding an argsort gather.
         """
-        if self.variant == "released" or self.dist.dtype != np.float32:
-            return np.argsort(keys, axis=1, kind="quicksort" if self.variant == "released" else "stable")
-        bits = (self.dist[rows, :t] + np.float32(0.0)).view(np.uint32).astype(np.uint64)  # + 0: no -0.0
-        packed = (bits << np.uint64(32)) | np.arange(t, dtype=np.uint64)
-        packed.sort(axis=1)
-        return (packed & np.uint64(0xFFFFFFFF)).astype(np.intp)
+        cols = np.arange(t)
+        seq = np.where(cols[None, :] < self.known[rows, None], self.sorted_picks[rows, :t], cols[None, :])
+        if self.variant == "magicagent" and self.dist.dtype == np.float32:
+            bits = (self.dist[rows, :t] + np.float32(0.0)).view(np.uint32).astype(np.uint64)  # + 0: no -0.0
+            packed = np.take_along_axis((bits << np.uint64(32)) | cols.astype(np.uint64), seq, axis=1)
+            packed.sort(axis=1, kind="stable")
+            order = (packed & np.uint64(0xFFFFFFFF)).astype(np.intp)
+        else:
+            order = np.take_along_axis(seq, np.argsort(np.take_along_axis(keys, seq, axis=1), axis=1, kind="stable"), axis=1)
+        self.sorted_picks[rows, :t] = order
+        self.known[rows] = t
+        return order
 
     def _make_room(self, m: int) -> None:
         """Drop the lowest contenders until m more rows fit under the memory cap."""
