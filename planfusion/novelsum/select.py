@@ -177,9 +177,10 @@ class _LazyGreedy:
         self.promoted = self.evicted = 0
         self.max_hot = int(min(n, max(2 * PROMOTE_BATCH, HOT_BYTES // (20 * budget))))
 
-    def _keys_terms(self, rows: np.ndarray | slice, t: int | slice) -> tuple[np.ndarray, np.ndarray]:
-        """Ranking keys and terms of pool rows against the picks at positions t (an index or a slice)."""
-        d = self.dist[rows, t].astype(np.float64)
+    def _keys_terms(self, d: np.ndarray, rows: np.ndarray | slice, t: int | slice) -> tuple[np.ndarray, np.ndarray]:
+        """Ranking keys and terms from distances d of pool rows to the picks at positions t (an index or
+        a slice)."""
+        d = d.astype(np.float64)
         wp = self.weight[self.order[t]]
         if self.variant == "magicagent":
             return d, wp * d
@@ -191,7 +192,7 @@ class _LazyGreedy:
         """Account for the t-th pick (0-based, column t): exact deltas for hot rows, bounds for the rest."""
         col = self.pool.to(self.order[t])
         self.dist[:, t] = col
-        keys, terms = self._keys_terms(slice(None), t)
+        keys, terms = self._keys_terms(col, slice(None), t)  # col, not the strided column just written
         self.score += self._bound_increase(t, keys, terms)
         if self.n_hot:
             self._update_hot(t, keys, terms)
@@ -286,7 +287,7 @@ class _LazyGreedy:
 
     def _promote(self, rows: np.ndarray, t: int) -> None:
         """Score rows exactly from scratch and keep them exact from now on."""
-        keys, terms = self._keys_terms(rows, slice(0, t))
+        keys, terms = self._keys_terms(self.dist[rows, :t], rows, slice(0, t))
         self._make_room(len(rows))
         order = self._key_order(rows, t, keys)
         ranks = np.empty((len(rows), t), dtype=np.int32)
