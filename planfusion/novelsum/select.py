@@ -38,6 +38,7 @@ from planfusion.novelsum.validation import (
 
 HEAD = 16
 BUCKETS = 32  # key buckets per candidate: how many earlier picks lie below a key, for rank bounds
+REBUCKET_AT = (16, 128, 1024)  # pick counts at which the buckets move to where the picks' keys lie
 PROMOTE_BATCH = 32
 CONTENDERS = 512  # cold candidates ranked per pass over the pool's bounds
 COOL_EVERY = 1
@@ -88,6 +89,12 @@ class _PoolDistances:
         col = self.data @ self.data[j]
         np.subtract(1.0, col, out=col)
         return np.clip(col, 0.0, 2.0, out=col)
+
+    def pairs(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Distances of the pairs (a[i], b[i])."""
+        if self.metric == "precomputed":
+            return self.data[a, b]
+        return np.clip(1.0 - np.einsum("ij,ij->i", self.data[a], self.data[b]), 0.0, 2.0)
 
 
 def _first_pick(first: int | None, random_state: int | np.random.Generator | None, n: int) -> tuple[int, int | None]:
@@ -160,8 +167,7 @@ class _LazyGreedy:
         # each candidate's picks in key order as of its last promotion (the first known[i] picks)
         self.sorted_picks = np.empty((n, budget), dtype=np.int16 if budget < 2**15 else np.int32)
         self.known = np.zeros(n, dtype=np.int64)
-        key_max = 2.0 if variant == "magicagent" else 4.0 * float(self.weight.max())
-        self.bucket_width = key_max / BUCKETS
+        self._first_buckets()
         self.score = np.zeros(n)  # hot: exact score sum; cold: an upper bound on it
         self.available = np.ones(n, dtype=bool)
         self.hot = np.zeros(n, dtype=bool)
@@ -193,6 +199,8 @@ class _LazyGreedy:
         col = self.pool.to(self.order[t])
         self.dist[:, t] = col
         keys, terms = self._keys_terms(col, slice(None), t)  # col, not the strided column just written
+        if t in REBUCKET_AT:
+            self._rebucket(t)
         self.score += self._bound_increase(t, keys, terms)
         if self.n_hot:
             self._update_hot(t, keys, terms)
@@ -231,14 +239,14 @@ class _LazyGreedy:
         term_new - w_low * L (released: term_new - L < 0, a guaranteed fall).
         """
         h = self.head_keys.shape[1]
-        bucket = np.minimum((keys / self.bucket_width).astype(np.int64), BUCKETS - 1)
+        bucket = self._bucket(keys)
         flat, n = self.below.reshape(-1), len(keys)
         at = bucket * n + np.arange(n)
         n_lt, n_le = flat[at], flat[at + n]
         np.add(self.below, np.arange(BUCKETS + 1)[:, None] > bucket[None, :], out=self.below, casting="unsafe")
         if t <= h:  # every earlier pick is in the head: the swaps were counted exactly
             return np.zeros(len(keys))
-        edge = (bucket + 1) * self.bucket_width
+        edge = self.edges[bucket + 1]
         if self.variant == "magicagent":
             w_low = self.weight[self.order[:t]].min()
             mid_rise, tail_rise = np.maximum(0.0, terms - w_low * keys), terms - w_low * edge
@@ -251,6 +259,44 @@ class _LazyGreedy:
         rise = np.where(mid_hi >= mid_lo, (g[np.minimum(mid_lo, t + 1)] - g[mid_hi + 1]) * mid_rise, 0.0)
         rise += np.where(tail_lo <= t, (g[np.minimum(tail_lo, t + 1)] - g[t + 1]) * tail_rise, 0.0)
         return rise
+
+    def _place_buckets(self, keys: np.ndarray) -> None:
+        """Equal-width buckets between the 0.5% and 99.5% quantiles of sampled keys (where the keys
+        are, so rank bounds are tight), one bucket below and one above. The bound uses lower edges
+        nudged down: an edge may only underestimate the keys in its bucket."""
+        key_max = 2.0 if self.variant == "magicagent" else 4.0 * float(self.weight.max())
+        lo, hi = np.quantile(keys, [0.005, 0.995])
+        if not hi > lo:
+            lo, hi = 0.0, key_max
+        self.bucket_lo, self.bucket_width = float(lo), float(hi - lo) / (BUCKETS - 2)
+        inner = lo + np.arange(BUCKETS - 1) * self.bucket_width
+        self.edges = np.concatenate([[0.0], inner - 1e-9 * np.abs(inner), [key_max]])
+
+    def _bucket(self, keys: np.ndarray) -> np.ndarray:
+        b = np.floor((keys - self.bucket_lo) / self.bucket_width) + 1
+        return np.clip(b, 0, BUCKETS - 1).astype(np.int64)
+
+    def _first_buckets(self) -> None:
+        """Buckets from the keys between random pool pairs, before any pick exists."""
+        n = len(self.pool)
+        a, b = np.random.default_rng(0).integers(n, size=(2, 4096))
+        d = self.pool.pairs(a, b).astype(np.float64)
+        self._place_buckets(d if self.variant == "magicagent" else (self.weight[a] + self.weight[b]) * d)
+
+    def _rebucket(self, t: int) -> None:
+        """Move the buckets to where the keys to the first t picks lie (picks are far from random pairs'
+        typical distances) and recount every candidate's key counts for the new edges."""
+        n = len(self.pool)
+        sample = np.random.default_rng(t).integers(n, size=min(n, 4096))
+        self._place_buckets(self._keys_terms(self.dist[sample, :t], sample, slice(0, t))[0])
+        chunk = max(1, (1 << 22) // t)
+        for lo in range(0, n, chunk):
+            rows = slice(lo, min(n, lo + chunk))
+            buckets = self._bucket(self._keys_terms(self.dist[rows, :t], rows, slice(0, t))[0])
+            m = buckets.shape[0]
+            counts = np.bincount((buckets + BUCKETS * np.arange(m)[:, None]).ravel(), minlength=m * BUCKETS)
+            self.below[1:, rows] = np.cumsum(counts.reshape(m, BUCKETS), axis=1).T
+            self.below[0, rows] = 0
 
     def _insert_head(self, rows, before, head_keys, head_terms, keys, terms) -> None:
         """Insert the new key and term at position ``before`` of the given rows' heads."""
