@@ -68,13 +68,16 @@ def embedding_density(embeddings: np.ndarray, k: int = 10, *, unit: bool = False
 
 def precomputed_density(distances: np.ndarray, k: int = 10) -> Density:
     """kNN density from an (N, N) distance matrix; entries that are exactly 0 off the diagonal mark
-    duplicates, which are not neighbours."""
+    duplicates, which are not neighbours. The diagonal is self by definition, whatever rounding left
+    there."""
     d = distance_matrix(distances)
     n = d.shape[0]
     masked = np.where(d > 0, d, np.inf)
     np.fill_diagonal(masked, np.inf)
-    # distinct samples: each duplicate group counts once
-    group = np.array([np.flatnonzero(d[i] == 0)[0] for i in range(n)])
+    # distinct samples: each duplicate group counts once, named by its lowest index
+    same = d == 0
+    np.fill_diagonal(same, True)
+    group = np.argmax(same, axis=1)
     check_k(k, len(np.unique(group)))
     # a duplicate group's members appear as separate neighbours: keep the first of each group
     order = np.argsort(masked, axis=1, kind="stable")

@@ -9,12 +9,17 @@ How it stays exact without rescanning (lazy greedy with proven upper bounds):
 - Every other candidate carries an upper bound: its last exact score plus a proven bound on each
   later rise (see _bound_increase), which is exact for the HEAD nearest picks, where near picks pull
   scores down, and beyond them uses per-candidate counts of earlier picks in key buckets to bound
-  the new pick's rank and the keys it displaces (_tail_bound).
+  the new pick's rank and the keys it displaces (_tail_bound). The buckets sit where the keys are
+  (quantiles of sampled keys, moved to the picks' keys at REBUCKET_AT picks, counts rebuilt).
 - A candidate is picked only when its exact score is strictly above every bound; otherwise the
-  highest bounds are promoted (scored exactly) and the test repeats. Contenders that fall behind
-  go back to bounds, and so do the lowest ones when the hot set reaches its memory cap (HOT_BYTES):
-  a row's bound restarts from its exact score, so dropping one never changes a pick. Ties go to the lowest index. Nothing is truncated or approximated: the picks
-  equal those of rescanning everything (tests check this against a float64 brute force).
+  highest bounds are promoted (scored exactly) in bound order until the next bound falls below the
+  best exact score. A promoted row sorts its picks by key starting from the order it had at its last
+  promotion, so a re-promotion costs about O(t), not O(t log t).
+- Contenders more than COOL_MARGIN behind the pick go back to bounds after every pick, and so do the
+  lowest ones when the hot set reaches its memory cap (HOT_BYTES): a row's bound restarts from its
+  exact score, so dropping one never changes a pick. Ties go to the lowest index. Nothing is
+  truncated or approximated: the picks equal those of rescanning everything (tests check this
+  against a float64 brute force).
 """
 
 from __future__ import annotations

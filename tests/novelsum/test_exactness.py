@@ -8,11 +8,17 @@ from planfusion.novelsum import embedding_density, novel_select
 from planfusion.novelsum.synthetic import clustered_embeddings
 
 
-def brute_scores(x: np.ndarray, chosen: list[int], sigma: np.ndarray, variant: str, k1: float, k2: float) -> np.ndarray:
-    """v(x | S) for every pool sample, float64, straight from novelsum.md (ties ranked by pick order)."""
+def cosine_distances(x: np.ndarray, to: list[int] | slice = slice(None)) -> np.ndarray:
+    """(N, len(to)) float64 cosine distances from every row of x to the rows ``to``."""
     x = x.astype(np.float64)
     x /= np.linalg.norm(x, axis=1, keepdims=True)
-    d = np.clip(1.0 - x @ x[chosen].T, 0.0, 2.0)  # (N, t)
+    return np.clip(1.0 - x @ x[to].T, 0.0, 2.0)
+
+
+def brute_scores(x: np.ndarray, chosen: list[int], sigma: np.ndarray, variant: str, k1: float, k2: float,
+                 metric: str = "cosine") -> np.ndarray:
+    """v(x | S) for every pool sample, float64, straight from novelsum.md (ties ranked by pick order)."""
+    d = x[:, chosen] if metric == "precomputed" else cosine_distances(x, chosen)  # (N, t)
     w = sigma.astype(np.float64) ** k2
     t = len(chosen)
     harmonic = 1.0 / np.arange(1, t + 1) ** k1
@@ -23,10 +29,10 @@ def brute_scores(x: np.ndarray, chosen: list[int], sigma: np.ndarray, variant: s
     return (np.sort(terms, axis=1, kind="stable") @ harmonic) / t
 
 
-def assert_exact(x, selection, variant, k1, k2, steps):
+def assert_exact(x, selection, variant, k1, k2, steps, metric="cosine"):
     chosen = [int(selection.order[0])]
     for step in range(1, steps):
-        scores = brute_scores(x, chosen, selection.sigma, variant, k1, k2)
+        scores = brute_scores(x, chosen, selection.sigma, variant, k1, k2, metric)
         scores[chosen] = -np.inf
         pick = int(selection.order[step])
         best = scores.max()
@@ -66,11 +72,22 @@ def test_exact_duplicates(variant):
     assert_exact(x, s, variant, 1.0, 0.5, steps=40)
 
 
-def test_long_run_on_larger_pool_stays_exact():
-    """Enough steps for contenders to cool down and come back: the bounds must hold throughout."""
+@pytest.mark.parametrize("variant", ["magicagent", "released"])
+def test_long_run_on_larger_pool_stays_exact(variant):
+    """Enough steps for contenders to cool down and come back (re-promotions from a remembered key
+    order), for the buckets to move (16 and 128 picks) and for staged distance columns to be flushed."""
     x = clustered_embeddings(3000, 32, n_clusters=30, random_state=11)
-    s = novel_select(x, 150, random_state=0)
-    assert_exact(x, s, "magicagent", 1.0, 0.5, steps=150)
+    s = novel_select(x, 150, variant=variant, random_state=0)
+    assert s.stats["promoted"] > 3000  # rows were promoted more than once
+    assert_exact(x, s, variant, 1.0, 0.5, steps=150)
+
+
+@pytest.mark.parametrize("variant", ["magicagent", "released"])
+def test_long_run_on_a_precomputed_matrix_with_duplicates(variant):
+    base = clustered_embeddings(700, 16, n_clusters=10, random_state=12)
+    d = cosine_distances(np.vstack([base, base[:100]]))  # equal distances: ties broken by pick order
+    s = novel_select(d, 140, metric="precomputed", variant=variant, random_state=3)
+    assert_exact(d, s, variant, 1.0, 0.5, steps=140, metric="precomputed")
 
 
 def test_density_self_excluded_and_matches_brute_force():
@@ -116,3 +133,16 @@ def test_memory_cap_on_the_hot_set_changes_no_pick(variant, monkeypatch):
     assert free.stats["evicted"] == 0 and capped.stats["evicted"] > 0  # the cap did evict contenders
     np.testing.assert_array_equal(capped.order, free.order)
     np.testing.assert_allclose(capped.scores, free.scores, rtol=1e-9)
+
+
+def test_precomputed_density_takes_the_diagonal_as_self_within_tolerance():
+    """A diagonal left at rounding level (which the matrix check accepts) is self, not a neighbour."""
+    from planfusion.novelsum import precomputed_density
+
+    d = cosine_distances(clustered_embeddings(200, 16, n_clusters=5, random_state=13))
+    np.fill_diagonal(d, 0.0)
+    rounded = d.copy()
+    np.fill_diagonal(rounded, 1e-12)
+    exact, nudged = precomputed_density(d, 5), precomputed_density(rounded, 5)
+    np.testing.assert_array_equal(nudged.neighbours, exact.neighbours)
+    np.testing.assert_allclose(nudged.sigma, exact.sigma)
