@@ -286,18 +286,15 @@ class _LazyGreedy:
         if t <= h:  # every earlier pick is in the head: the swaps were counted exactly
             return np.zeros(len(keys))
         edge = self.edges[bucket + 1]
+        # middle range q in (max(n_lt, h), max(n_le, h)], tail q in (max(n_le, h), t]; an empty range
+        # has equal ends, so its weight sum g(lo + 1) - g(hi + 1) is 0 (n_lt <= n_le <= t)
+        g_mid = self.g[np.maximum(n_lt, h) + 1]
+        g_tail = self.g[np.maximum(n_le, h) + 1]
         if self.variant == "magicagent":
             w_low = self.weight[self.order[:t]].min()
-            mid_rise, tail_rise = np.maximum(0.0, terms - w_low * keys), terms - w_low * edge
-        else:
-            mid_rise, tail_rise = 0.0, terms - edge
-        g = self.g
-        mid_lo = np.maximum(n_lt + 1, h + 1)
-        mid_hi = np.clip(n_le, h, t)  # last q of the middle range (empty when < mid_lo)
-        tail_lo = np.maximum(n_le + 1, h + 1)
-        rise = np.where(mid_hi >= mid_lo, (g[np.minimum(mid_lo, t + 1)] - g[mid_hi + 1]) * mid_rise, 0.0)
-        rise += np.where(tail_lo <= t, (g[np.minimum(tail_lo, t + 1)] - g[t + 1]) * tail_rise, 0.0)
-        return rise
+            rise = (g_mid - g_tail) * np.maximum(0.0, terms - w_low * keys)
+            return rise + (g_tail - self.g[t + 1]) * (terms - w_low * edge)
+        return (g_tail - self.g[t + 1]) * (terms - edge)
 
     def _place_buckets(self, keys: np.ndarray) -> None:
         """Equal-width buckets between the 0.5% and 99.5% quantiles of sampled keys (where the keys
@@ -307,13 +304,17 @@ class _LazyGreedy:
         lo, hi = np.quantile(keys, [0.005, 0.995])
         if not hi > lo:
             lo, hi = 0.0, key_max
-        self.bucket_lo, self.bucket_width = float(lo), float(hi - lo) / (BUCKETS - 2)
-        inner = lo + np.arange(BUCKETS - 1) * self.bucket_width
-        self.edges = np.concatenate([[0.0], inner - 1e-9 * np.abs(inner), [key_max]])
+        width = float(hi - lo) / (BUCKETS - 2)
+        self.bucket_scale, self.bucket_offset = 1.0 / width, 1.0 - float(lo) / width
+        inner = lo + np.arange(BUCKETS - 1) * width
+        self.edges = np.concatenate([[0.0], inner - 1e-9 * (np.abs(inner) + width), [key_max]])
 
     def _bucket(self, keys: np.ndarray) -> np.ndarray:
-        b = np.floor((keys - self.bucket_lo) / self.bucket_width) + 1
-        return np.clip(b, 0, BUCKETS - 1).astype(np.int64)
+        """Bucket of each key: 0 below the first inner edge, then one per width (truncation is the
+        floor here, the clipped values being >= 0)."""
+        b = keys * self.bucket_scale
+        b += self.bucket_offset
+        return np.clip(b, 0, BUCKETS - 1, out=b).astype(np.intp)
 
     def _first_buckets(self) -> None:
         """Buckets from the keys between random pool pairs, before any pick exists."""
