@@ -46,7 +46,6 @@ BUCKETS = 32  # key buckets per candidate: how many earlier picks lie below a ke
 REBUCKET_AT = (16, 128, 1024)  # pick counts at which the buckets move to where the picks' keys lie
 PROMOTE_BATCH = 32
 CONTENDERS = 512  # cold candidates ranked per pass over the pool's bounds
-COOL_EVERY = 1
 COOL_MARGIN = 0.01
 STAGE = 64  # new distance columns staged before they are written into the row-major matrix
 HOT_BYTES = 2 << 30  # memory for the hot set's (rows, budget) keys, terms and ranks
@@ -206,6 +205,7 @@ class _LazyGreedy:
         # each candidate's picks in key order as of its last promotion (the first known[i] picks)
         self.sorted_picks = np.empty((n, budget), dtype=np.int16 if budget < 2**15 else np.int32)
         self.known = np.zeros(n, dtype=np.int64)
+        self.pool_rows = np.arange(n)
         self._first_buckets()
         self.score = np.zeros(n)  # hot: exact score sum; cold: an upper bound on it
         self.available = np.ones(n, dtype=bool)
@@ -280,7 +280,7 @@ class _LazyGreedy:
         h = self.head_keys.shape[1]
         bucket = self._bucket(keys)
         flat, n = self.below.reshape(-1), len(keys)
-        at = bucket * n + np.arange(n)
+        at = bucket * n + self.pool_rows
         n_lt, n_le = flat[at], flat[at + n]
         np.add(self.below, np.arange(BUCKETS + 1)[:, None] > bucket[None, :], out=self.below, casting="unsafe")
         if t <= h:  # every earlier pick is in the head: the swaps were counted exactly
@@ -498,8 +498,7 @@ class _LazyGreedy:
             sums = self.score[pick]
             scores[t + 1] = sums / (t + 1) if self.variant == "released" else sums
             contributors[t + 1], contributions[t + 1] = self._contributors(pick, t + 1)
-            if t % COOL_EVERY == 0:
-                self._cool_down(sums)
+            self._cool_down(sums)
             if self.progress is not None:
                 self.progress(t + 2, budget, time.perf_counter() - start)
         return Selection(
