@@ -282,7 +282,9 @@ class _LazyGreedy:
         flat, n = self.below.reshape(-1), len(keys)
         at = bucket * n + self.pool_rows
         n_lt, n_le = flat[at], flat[at + n]
-        np.add(self.below, np.arange(BUCKETS + 1)[:, None] > bucket[None, :], out=self.below, casting="unsafe")
+        # int8 operands: the (BUCKETS + 1, N) comparison is the widest array of a pick
+        above = np.arange(BUCKETS + 1, dtype=np.int8)[:, None] > bucket.astype(np.int8)[None, :]
+        np.add(self.below, above, out=self.below, casting="unsafe")
         if t <= h:  # every earlier pick is in the head: the swaps were counted exactly
             return np.zeros(len(keys))
         edge = self.edges[bucket + 1]
@@ -371,23 +373,33 @@ class _LazyGreedy:
         self.hot_terms = grow(self.hot_terms, 0.0)
         self.hot_ranks = grow(self.hot_ranks, 0)
 
-    def _promote(self, rows: np.ndarray, t: int) -> None:
-        """Score rows exactly from scratch and keep them exact from now on."""
+    def _promote(self, rows: np.ndarray, t: int, best: float) -> float:
+        """Score rows exactly from scratch; those within COOL_MARGIN of the best score (best included)
+        stay exact from now on, the others keep their exact score as a fresh bound. Returns the new
+        best."""
         d = self.dist.rows(rows, t)
         keys, terms = self._keys_terms(d, rows, slice(0, t))
-        self._make_room(len(rows))
         order = self._key_order(rows, t, d, keys)
+        exact = np.take_along_axis(terms, order, axis=1) @ self.g[1 : t + 1]
+        self.score[rows] = exact
+        self.promoted += len(rows)
+        best = max(best, float(exact.max()))
+        near = exact >= best - abs(best) * COOL_MARGIN
+        if near.any():
+            self._make_hot(rows[near], t, keys[near], terms[near], order[near], exact[near])
+        return best
+
+    def _make_hot(self, rows, t, keys, terms, order, exact) -> None:
+        """Keep rows exact: their keys, terms and ranks, updated at every pick (_update_hot)."""
+        self._make_room(len(rows))
         ranks = np.empty((len(rows), t), dtype=np.int32)
         np.put_along_axis(ranks, order, np.arange(1, t + 1, dtype=np.int32)[None, :], axis=1)
-        exact = np.einsum("ij,ij->i", terms, self.g[ranks])
         lo, hi = self.n_hot, self.n_hot + len(rows)
         self._grow(hi)
         self.hot_ids[lo:hi], self.exact[lo:hi] = rows, exact
         self.hot_keys[lo:hi, :t], self.hot_terms[lo:hi, :t], self.hot_ranks[lo:hi, :t] = keys, terms, ranks
         self.n_hot = hi
-        self.score[rows] = exact
         self.hot[rows] = True
-        self.promoted += len(rows)
 
     def _key_order(self, rows: np.ndarray, t: int, d: np.ndarray, keys: np.ndarray) -> np.ndarray:
         """Each row's picks sorted by key, equal keys in pick order.
@@ -457,8 +469,7 @@ class _LazyGreedy:
                 if bounds[batch[0]] < best:
                     limited = False
                     break
-                self._promote(np.sort(batch), t)
-                best = max(best, float(self.score[batch].max()))
+                best = self._promote(np.sort(batch), t, best)
             if not limited and self.evicted == evicted:
                 return int(np.argmax(np.where(self.hot, self.score, -np.inf)))
 
