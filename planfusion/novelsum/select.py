@@ -42,11 +42,12 @@ from planfusion.novelsum.validation import (
 )
 
 HEAD = 16
+STAIRS = (2, 4, 8, 16)  # bucket steps of the released variant's tail staircase
 BUCKETS = 32  # key buckets per candidate: how many earlier picks lie below a key, for rank bounds
 REBUCKET_AT = (16, 128, 1024)  # pick counts at which the buckets move to where the picks' keys lie
 PROMOTE_BATCH = 32
 CONTENDERS = 512  # cold candidates ranked per pass over the pool's bounds
-COOL_MARGIN = 0.01
+COOL_MARGIN = 0.002
 STAGE = 64  # new distance columns staged before they are written into the row-major matrix
 HOT_BYTES = 2 << 30  # memory for the hot set's (rows, budget) keys, terms and ranks
 
@@ -275,28 +276,43 @@ class _LazyGreedy:
         ranks after the n_lt picks, so A_q with q <= n_lt is unchanged; for n_lt < q <= n_le the swap adds
         at most term_new - w_low * key_new (magicagent; released: <= 0, its terms are its keys); for
         q > n_le the displaced key is at least the next bucket's edge L, so the swap adds at most
-        term_new - w_low * L (released: term_new - L < 0, a guaranteed fall).
+        term_new - w_low * L (released: term_new - L < 0, a guaranteed fall, deepened by _stairs).
         """
         h = self.head_keys.shape[1]
         bucket = self._bucket(keys)
-        flat, n = self.below.reshape(-1), len(keys)
-        at = bucket * n + self.pool_rows
-        n_lt, n_le = flat[at], flat[at + n]
+        rise = np.zeros(len(keys))
+        if t > h:  # else every earlier pick is in the head: the swaps were counted exactly
+            counts = self.below.reshape(-1)
+            at = bucket * len(keys) + self.pool_rows
+            n_lt, n_le = counts[at], counts[at + len(keys)]
+            edge = self.edges[bucket + 1]
+            # middle range q in (max(n_lt, h), max(n_le, h)], tail q in (max(n_le, h), t]; an empty range
+            # has equal ends, so its weight sum g(lo + 1) - g(hi + 1) is 0 (n_lt <= n_le <= t)
+            g_mid = self.g[np.maximum(n_lt, h) + 1]
+            g_tail = self.g[np.maximum(n_le, h) + 1]
+            if self.variant == "magicagent":
+                w_low = self.weight[self.order[:t]].min()
+                rise = (g_mid - g_tail) * np.maximum(0.0, terms - w_low * keys)
+                rise += (g_tail - self.g[t + 1]) * (terms - w_low * edge)
+            else:
+                rise = (g_tail - self.g[t + 1]) * (terms - edge) - self._stairs(t, bucket, edge)
         # int8 operands: the (BUCKETS + 1, N) comparison is the widest array of a pick
         above = np.arange(BUCKETS + 1, dtype=np.int8)[:, None] > bucket.astype(np.int8)[None, :]
         np.add(self.below, above, out=self.below, casting="unsafe")
-        if t <= h:  # every earlier pick is in the head: the swaps were counted exactly
-            return np.zeros(len(keys))
-        edge = self.edges[bucket + 1]
-        # middle range q in (max(n_lt, h), max(n_le, h)], tail q in (max(n_le, h), t]; an empty range
-        # has equal ends, so its weight sum g(lo + 1) - g(hi + 1) is 0 (n_lt <= n_le <= t)
-        g_mid = self.g[np.maximum(n_lt, h) + 1]
-        g_tail = self.g[np.maximum(n_le, h) + 1]
-        if self.variant == "magicagent":
-            w_low = self.weight[self.order[:t]].min()
-            rise = (g_mid - g_tail) * np.maximum(0.0, terms - w_low * keys)
-            return rise + (g_tail - self.g[t + 1]) * (terms - w_low * edge)
-        return (g_tail - self.g[t + 1]) * (terms - edge)
+        return rise
+
+    def _stairs(self, t: int, bucket: np.ndarray, edge: np.ndarray) -> np.ndarray:
+        """How far the tail keys lie above the next bucket's edge, as a staircase: the picks ranked after
+        the count below bucket c have keys of at least c's edge, for c at STAIRS buckets above the new
+        key's. Released keys spread widely (they carry both densities), so this is most of their fall."""
+        h, n = self.head_keys.shape[1], len(bucket)
+        counts, lower, prev = self.below.reshape(-1), np.zeros(n), edge
+        for step in STAIRS:
+            c = np.minimum(bucket + step, BUCKETS)
+            e = self.edges[c]
+            lower += (e - prev) * (self.g[np.maximum(counts[c * n + self.pool_rows], h) + 1] - self.g[t + 1])
+            prev = e
+        return lower
 
     def _place_buckets(self, keys: np.ndarray) -> None:
         """Equal-width buckets between the 0.5% and 99.5% quantiles of sampled keys (where the keys

@@ -125,6 +125,7 @@ def test_memory_cap_on_the_hot_set_changes_no_pick(variant, monkeypatch):
     import planfusion.novelsum.select as select
 
     x = clustered_embeddings(1500, 32, random_state=4)
+    monkeypatch.setattr(select, "COOL_MARGIN", 0.05)  # contenders stay hot long enough to fill the cap
     free = novel_select(x, 120, variant=variant, random_state=1)
     monkeypatch.setattr(select, "PROMOTE_BATCH", 4)
     monkeypatch.setattr(select, "HOT_BYTES", 8 * 20 * 120)  # room for the 8-row floor only
