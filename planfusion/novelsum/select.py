@@ -41,7 +41,7 @@ from planfusion.novelsum.validation import (
     unit_embeddings,
 )
 
-HEAD = 16
+HEAD = 8
 STAIRS = (2, 4, 8, 16)  # bucket steps of the released variant's tail staircase
 BUCKETS = 32  # key buckets per candidate: how many earlier picks lie below a key, for rank bounds
 REBUCKET_AT = (16, 128, 1024)  # pick counts at which the buckets move to where the picks' keys lie
@@ -200,6 +200,7 @@ class _LazyGreedy:
         self.dist = _PickColumns(n, budget, pool.dtype)
         self.head_keys = np.full((n, min(HEAD, budget)), np.inf)  # each candidate's lowest keys, sorted
         self.head_terms = np.zeros((n, min(HEAD, budget)))
+        self.head_last = np.full(n, np.inf)  # head_keys[:, -1], contiguous: every pick compares all of it
         # below[b, i]: how many picks have a key in a bucket lower than b, for candidate i (bucket-major:
         # the per-pick update runs along contiguous rows)
         self.below = np.zeros((BUCKETS + 1, n), dtype=np.int16 if budget < 2**15 else np.int32)
@@ -256,15 +257,17 @@ class _LazyGreedy:
         """
         h = self.head_keys.shape[1]
         rise = self.g[t + 1] * terms
-        near = np.flatnonzero(keys < self.head_keys[:, -1])  # only these enter the head (ties rank last)
+        near = np.flatnonzero(keys < self.head_last)  # only these enter the head (ties rank last)
         if len(near):
             head_keys, head_terms = self.head_keys[near], self.head_terms[near]
             near_keys, near_terms = keys[near], terms[near]
             before = np.count_nonzero(head_keys <= near_keys[:, None], axis=1)
-            q = np.arange(1, h + 1)
-            swapped = (q[None, :] > before[:, None]) & (q[None, :] <= t)
-            rise[near] += np.einsum("ij,j->i", np.where(swapped, near_terms[:, None] - head_terms, 0.0),
-                                    self.g[1 : h + 1] - self.g[2 : h + 2])
+            # positions q in (before, min(t, h)] swap their term for the new one
+            last = min(t, h)
+            swapped = np.arange(1, h + 1)[None, :] > before[:, None]
+            rise[near] += near_terms * (self.g[before + 1] - self.g[last + 1]) - np.einsum(
+                "ij,j->i", np.where(swapped, head_terms, 0.0)[:, :last], self.g[1 : last + 1] - self.g[2 : last + 2]
+            )
             self._insert_head(near, before, head_keys, head_terms, near_keys, near_terms)
         rise += self._tail_bound(t, keys, terms)
         return rise
@@ -357,11 +360,14 @@ class _LazyGreedy:
             self.below[0, rows] = 0
 
     def _insert_head(self, rows, before, head_keys, head_terms, keys, terms) -> None:
-        """Insert the new key and term at position ``before`` of the given rows' heads."""
-        j = np.arange(self.head_keys.shape[1])[None, :]
-        for head, old, new in ((self.head_keys, head_keys, keys), (self.head_terms, head_terms, terms)):
-            shifted = np.concatenate([old[:, :1], old[:, :-1]], axis=1)
-            head[rows] = np.where(j < before[:, None], old, np.where(j == before[:, None], new[:, None], shifted))
+        """Insert the new key and term at position ``before`` of the given rows' heads (the last drops)."""
+        h = head_keys.shape[1]
+        j = np.arange(h)[None, :]
+        # column of each slot in [old head | new]: j before the insertion point, h at it, j - 1 after it
+        source = np.where(j < before[:, None], j, np.where(j == before[:, None], h, j - 1))
+        self.head_keys[rows] = keys = np.take_along_axis(np.column_stack([head_keys, keys]), source, axis=1)
+        self.head_terms[rows] = np.take_along_axis(np.column_stack([head_terms, terms]), source, axis=1)
+        self.head_last[rows] = keys[:, -1]
 
     def _update_hot(self, t: int, keys: np.ndarray, terms: np.ndarray) -> None:
         h = self.n_hot
@@ -394,15 +400,15 @@ class _LazyGreedy:
         stay exact from now on, the others keep their exact score as a fresh bound. Returns the new
         best."""
         d = self.dist.rows(rows, t)
-        keys, terms = self._keys_terms(d, rows, slice(0, t))
-        order = self._key_order(rows, t, d, keys)
-        exact = np.take_along_axis(terms, order, axis=1) @ self.g[1 : t + 1]
+        order, ranked_terms = self._key_order(rows, t, d)
+        exact = ranked_terms @ self.g[1 : t + 1]
         self.score[rows] = exact
         self.promoted += len(rows)
         best = max(best, float(exact.max()))
         near = exact >= best - abs(best) * COOL_MARGIN
         if near.any():
-            self._make_hot(rows[near], t, keys[near], terms[near], order[near], exact[near])
+            keys, terms = self._keys_terms(d[near], rows[near], slice(0, t))
+            self._make_hot(rows[near], t, keys, terms, order[near], exact[near])
         return best
 
     def _make_hot(self, rows, t, keys, terms, order, exact) -> None:
@@ -417,14 +423,15 @@ class _LazyGreedy:
         self.n_hot = hi
         self.hot[rows] = True
 
-    def _key_order(self, rows: np.ndarray, t: int, d: np.ndarray, keys: np.ndarray) -> np.ndarray:
-        """Each row's picks sorted by key, equal keys in pick order.
+    def _key_order(self, rows: np.ndarray, t: int, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's picks sorted by key (equal keys in pick order), and the terms in that order.
 
         Every row remembers its order from its last promotion, so a row promoted again sorts its
         remembered order followed by the picks made since: a stable (run-aware) sort of that sequence
         costs about O(t) instead of O(t log t), and equal keys stay in pick order because the new picks
         come after all remembered ones. magicagent on float32 distances sorts (key bits, pick) packed
-        in a uint64 (a non-negative float32's bits sort like its value), avoiding an argsort gather.
+        in a uint64 (a non-negative float32's bits sort like its value): the sorted array holds both
+        the order and the sorted distances, so no argsort gather is needed.
         """
         cols = np.arange(t)
         seq = np.where(cols[None, :] < self.known[rows, None], self.sorted_picks[rows, :t], cols[None, :])
@@ -433,11 +440,15 @@ class _LazyGreedy:
             packed = np.take_along_axis((bits << np.uint64(32)) | cols.astype(np.uint64), seq, axis=1)
             packed.sort(axis=1, kind="stable")
             order = (packed & np.uint64(0xFFFFFFFF)).astype(np.intp)
+            ranked_d = (packed >> np.uint64(32)).astype(np.uint32).view(np.float32)
+            ranked_terms = ranked_d.astype(np.float64) * self.weight[self.order[:t]][order]
         else:
+            keys, terms = self._keys_terms(d, rows, slice(0, t))
             order = np.take_along_axis(seq, np.argsort(np.take_along_axis(keys, seq, axis=1), axis=1, kind="stable"), axis=1)
+            ranked_terms = np.take_along_axis(terms, order, axis=1)
         self.sorted_picks[rows, :t] = order
         self.known[rows] = t
-        return order
+        return order, ranked_terms
 
     def _make_room(self, m: int) -> None:
         """Drop the lowest contenders until m more rows fit under the memory cap."""
