@@ -9,12 +9,14 @@ How it stays exact without rescanning (lazy greedy with proven upper bounds):
 - Every other candidate carries an upper bound: its last exact score plus a proven bound on each
   later rise (see _bound_increase), which is exact for the HEAD nearest picks, where near picks pull
   scores down, and beyond them uses per-candidate counts of earlier picks in key buckets to bound
-  the new pick's rank and the keys it displaces (_tail_bound). The buckets sit where the keys are
-  (quantiles of sampled keys, moved to the picks' keys at REBUCKET_AT picks, counts rebuilt).
+  the new pick's rank and the keys it displaces (_tail_bound; for the released variant, whose keys
+  spread widely, a staircase of bucket edges above the new key, _stairs). The buckets sit where the
+  keys are (quantiles of sampled keys, moved to the picks' keys at REBUCKET_AT picks, counts rebuilt).
 - A candidate is picked only when its exact score is strictly above every bound; otherwise the
   highest bounds are promoted (scored exactly) in bound order until the next bound falls below the
   best exact score. A promoted row sorts its picks by key starting from the order it had at its last
-  promotion, so a re-promotion costs about O(t), not O(t log t).
+  promotion, so a re-promotion costs about O(t), not O(t log t); only rows within COOL_MARGIN of the
+  best join the hot set, the others keep their exact score as a fresh bound.
 - Contenders more than COOL_MARGIN behind the pick go back to bounds after every pick, and so do the
   lowest ones when the hot set reaches its memory cap (HOT_BYTES): a row's bound restarts from its
   exact score, so dropping one never changes a pick. Ties go to the lowest index. Nothing is
