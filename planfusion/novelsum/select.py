@@ -11,7 +11,8 @@ How it stays exact without rescanning (lazy greedy with proven upper bounds):
   scores down, and beyond them uses per-candidate counts of earlier picks in key buckets to bound
   the new pick's rank and the keys it displaces (_tail_bound; for the released variant, whose keys
   spread widely, a staircase of bucket edges above the new key, _stairs). The buckets sit where the
-  keys are (quantiles of sampled keys, moved to the picks' keys at REBUCKET_AT picks, counts rebuilt).
+  keys are (equal widths between quantiles of sampled keys, moved to the picks' keys at REBUCKET_AT
+  picks, counts rebuilt).
 - A candidate is picked only when its exact score is strictly above every bound; otherwise the
   highest bounds are promoted (scored exactly) in bound order until the next bound falls below the
   best exact score. A promoted row sorts its picks by key starting from the order it had at its last
@@ -138,6 +139,11 @@ class _PickColumns:
         return out
 
 
+def _contender_cutoff(best: float) -> float:
+    """The lowest exact score that stays in the hot set: COOL_MARGIN behind the best."""
+    return best - abs(best) * COOL_MARGIN
+
+
 def _first_pick(first: int | None, random_state: int | np.random.Generator | None, n: int) -> tuple[int, int | None]:
     if first is not None:
         if int(first) != first or not 0 <= first < n:
@@ -217,6 +223,7 @@ class _LazyGreedy:
         # hot rows 0..n_hot-1: pool id, and per pick u its key, term and rank in that row's ordering
         self.n_hot = 0
         self.hot_ids = np.empty(0, dtype=np.int64)
+        self.exact = np.empty(0)
         self.hot_keys = np.empty((0, budget))
         self.hot_terms = np.empty((0, budget))
         self.hot_ranks = np.empty((0, budget), dtype=np.int32)
@@ -392,7 +399,7 @@ class _LazyGreedy:
         new_cap = min(max(need, 2 * cap, 64), self.max_hot)
         grow = lambda a, fill: np.concatenate([a, np.full((new_cap - cap,) + a.shape[1:], fill, dtype=a.dtype)])
         self.hot_ids = grow(self.hot_ids, -1)
-        self.exact = grow(getattr(self, "exact", np.empty(0)), 0.0)
+        self.exact = grow(self.exact, 0.0)
         self.hot_keys = grow(self.hot_keys, 0.0)
         self.hot_terms = grow(self.hot_terms, 0.0)
         self.hot_ranks = grow(self.hot_ranks, 0)
@@ -407,7 +414,7 @@ class _LazyGreedy:
         self.score[rows] = exact
         self.promoted += len(rows)
         best = max(best, float(exact.max()))
-        near = exact >= best - abs(best) * COOL_MARGIN
+        near = exact >= _contender_cutoff(best)
         if near.any():
             keys, terms = self._keys_terms(d[near], rows[near], slice(0, t))
             self._make_hot(rows[near], t, keys, terms, order[near], exact[near])
@@ -476,7 +483,7 @@ class _LazyGreedy:
 
     def _cool_down(self, best: float) -> None:
         """Hand contenders that fell well behind back to the bounds (which start from their exact score)."""
-        self._drop_hot(np.flatnonzero(self.exact[: self.n_hot] < best - abs(best) * COOL_MARGIN))
+        self._drop_hot(np.flatnonzero(self.exact[: self.n_hot] < _contender_cutoff(best)))
 
     def _next_pick(self, t: int) -> int:
         """The available candidate with the largest exact score (lowest index among equals).
