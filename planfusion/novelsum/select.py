@@ -33,6 +33,7 @@ from typing import Callable
 
 import numpy as np
 
+from planfusion.novelsum import kernels
 from planfusion.novelsum.density import Density, embedding_density, precomputed_density
 from planfusion.novelsum.scoring import ranked_terms
 from planfusion.novelsum.validation import (
@@ -209,9 +210,9 @@ class _LazyGreedy:
         self.head_keys = np.full((n, min(HEAD, budget)), np.inf)  # each candidate's lowest keys, sorted
         self.head_terms = np.zeros((n, min(HEAD, budget)))
         self.head_last = np.full(n, np.inf)  # head_keys[:, -1], contiguous: every pick compares all of it
-        # below[b, i]: how many picks have a key in a bucket lower than b, for candidate i (bucket-major:
-        # the per-pick update runs along contiguous rows)
-        self.below = np.zeros((BUCKETS + 1, n), dtype=np.int16 if budget < 2**15 else np.int32)
+        self.below = np.zeros((n, BUCKETS + 1), dtype=np.int32)  # [i, b]: i's picks with a key in a bucket < b
+        self.stairs = np.array(STAIRS, dtype=np.int64)
+        self.w_low = np.inf  # the lightest weight among the picks so far
         # each candidate's picks in key order as of its last promotion (the first known[i] picks)
         self.sorted_picks = np.empty((n, budget), dtype=np.int16 if budget < 2**15 else np.int32)
         self.known = np.zeros(n, dtype=np.int64)
@@ -251,80 +252,32 @@ class _LazyGreedy:
         keys, terms = self._keys_terms(col, slice(None), t)  # col, not the strided column just written
         if t in REBUCKET_AT:
             self._rebucket(t)
-        self.score += self._bound_increase(t, keys, terms)
+        self._add_bounds(t, keys, terms)
+        self.w_low = min(self.w_low, float(self.weight[self.order[t]]))
         if self.n_hot:
             self._update_hot(t, keys, terms)
 
-    def _bound_increase(self, t: int, keys: np.ndarray, terms: np.ndarray) -> np.ndarray:
-        """An upper bound on how much pick t raises each candidate's score sum.
+    def _add_bounds(self, t: int, keys: np.ndarray, terms: np.ndarray) -> None:
+        """Raise every candidate's bound by an upper bound on how much pick t raises its score sum
+        (one compiled pass over the pool, kernels.add_bounds).
 
         Write v = sum_q (g(q) - g(q+1)) * A_q with A_q the sum of the terms of the q lowest keys.
         A new pick at rank p adds its term to A_q for q > t and, for p <= q <= t, swaps A_q's q-th
         term for its own. Every candidate keeps its HEAD lowest keys and their terms, so for q <= HEAD
-        the swap is exact (it is where near picks pull scores down); beyond the head, _tail_bound.
-        Only rows whose new key enters their head need the head work (about HEAD / t of them).
+        the swap is exact (it is where near picks pull scores down). Beyond the head, the key counts
+        bound the ranks: let b be the new key's bucket, n_lt / n_le the picks with keys in buckets
+        < b / <= b. A_q with q <= n_lt is unchanged; for n_lt < q <= n_le the swap adds at most
+        term_new - w_low * key_new (magicagent; released: <= 0, its terms are its keys); for q > n_le
+        the displaced key is at least the next bucket's edge L, so the swap adds at most
+        term_new - w_low * L (released: term_new - L < 0, a guaranteed fall). Released keys carry both
+        densities and spread widely, so its fall is deepened by a staircase: the picks ranked after the
+        count below bucket c have keys of at least c's edge, for c at STAIRS buckets above b.
         """
-        h = self.head_keys.shape[1]
-        rise = self.g[t + 1] * terms
-        near = np.flatnonzero(keys < self.head_last)  # only these enter the head (ties rank last)
-        if len(near):
-            head_keys, head_terms = self.head_keys[near], self.head_terms[near]
-            near_keys, near_terms = keys[near], terms[near]
-            before = np.count_nonzero(head_keys <= near_keys[:, None], axis=1)
-            # positions q in (before, min(t, h)] swap their term for the new one
-            last = min(t, h)
-            swapped = np.arange(1, h + 1)[None, :] > before[:, None]
-            rise[near] += near_terms * (self.g[before + 1] - self.g[last + 1]) - np.einsum(
-                "ij,j->i", np.where(swapped, head_terms, 0.0)[:, :last], self.g[1 : last + 1] - self.g[2 : last + 2]
-            )
-            self._insert_head(near, before, head_keys, head_terms, near_keys, near_terms)
-        rise += self._tail_bound(t, keys, terms)
-        return rise
-
-    def _tail_bound(self, t: int, keys: np.ndarray, terms: np.ndarray) -> np.ndarray:
-        """Bound on the rise of A_q for HEAD < q <= t, from the key buckets of the earlier picks.
-
-        Let b be the new key's bucket, n_lt / n_le the picks with keys in buckets < b / <= b. The new pick
-        ranks after the n_lt picks, so A_q with q <= n_lt is unchanged; for n_lt < q <= n_le the swap adds
-        at most term_new - w_low * key_new (magicagent; released: <= 0, its terms are its keys); for
-        q > n_le the displaced key is at least the next bucket's edge L, so the swap adds at most
-        term_new - w_low * L (released: term_new - L < 0, a guaranteed fall, deepened by _stairs).
-        """
-        h = self.head_keys.shape[1]
-        bucket = self._bucket(keys)
-        rise = np.zeros(len(keys))
-        if t > h:  # else every earlier pick is in the head: the swaps were counted exactly
-            counts = self.below.reshape(-1)
-            at = bucket * len(keys) + self.pool_rows
-            n_lt, n_le = counts[at], counts[at + len(keys)]
-            edge = self.edges[bucket + 1]
-            # middle range q in (max(n_lt, h), max(n_le, h)], tail q in (max(n_le, h), t]; an empty range
-            # has equal ends, so its weight sum g(lo + 1) - g(hi + 1) is 0 (n_lt <= n_le <= t)
-            g_mid = self.g[np.maximum(n_lt, h) + 1]
-            g_tail = self.g[np.maximum(n_le, h) + 1]
-            if self.variant == "magicagent":
-                w_low = self.weight[self.order[:t]].min()
-                rise = (g_mid - g_tail) * np.maximum(0.0, terms - w_low * keys)
-                rise += (g_tail - self.g[t + 1]) * (terms - w_low * edge)
-            else:
-                rise = (g_tail - self.g[t + 1]) * (terms - edge) - self._stairs(t, bucket, edge)
-        # int8 operands: the (BUCKETS + 1, N) comparison is the widest array of a pick
-        above = np.arange(BUCKETS + 1, dtype=np.int8)[:, None] > bucket.astype(np.int8)[None, :]
-        np.add(self.below, above, out=self.below, casting="unsafe")
-        return rise
-
-    def _stairs(self, t: int, bucket: np.ndarray, edge: np.ndarray) -> np.ndarray:
-        """How far the tail keys lie above the next bucket's edge, as a staircase: the picks ranked after
-        the count below bucket c have keys of at least c's edge, for c at STAIRS buckets above the new
-        key's. Released keys spread widely (they carry both densities), so this is most of their fall."""
-        h, n = self.head_keys.shape[1], len(bucket)
-        counts, lower, prev = self.below.reshape(-1), np.zeros(n), edge
-        for step in STAIRS:
-            c = np.minimum(bucket + step, BUCKETS)
-            e = self.edges[c]
-            lower += (e - prev) * (self.g[np.maximum(counts[c * n + self.pool_rows], h) + 1] - self.g[t + 1])
-            prev = e
-        return lower
+        kernels.add_bounds(
+            t, self.variant == "released", keys, terms, self.head_keys, self.head_terms, self.head_last,
+            self.below, self.bucket_scale, self.bucket_offset, self.edges, self.g, self.w_low, self.stairs,
+            self.score,
+        )  # fmt: skip
 
     def _place_buckets(self, keys: np.ndarray) -> None:
         """Equal-width buckets between the 0.5% and 99.5% quantiles of sampled keys (where the keys
@@ -365,18 +318,8 @@ class _LazyGreedy:
             buckets = self._bucket(self._keys_terms(self.dist.rows(rows, t), rows, slice(0, t))[0])
             m = buckets.shape[0]
             counts = np.bincount((buckets + BUCKETS * np.arange(m)[:, None]).ravel(), minlength=m * BUCKETS)
-            self.below[1:, rows] = np.cumsum(counts.reshape(m, BUCKETS), axis=1).T
-            self.below[0, rows] = 0
-
-    def _insert_head(self, rows, before, head_keys, head_terms, keys, terms) -> None:
-        """Insert the new key and term at position ``before`` of the given rows' heads (the last drops)."""
-        h = head_keys.shape[1]
-        j = np.arange(h)[None, :]
-        # column of each slot in [old head | new]: j before the insertion point, h at it, j - 1 after it
-        source = np.where(j < before[:, None], j, np.where(j == before[:, None], h, j - 1))
-        self.head_keys[rows] = keys = np.take_along_axis(np.column_stack([head_keys, keys]), source, axis=1)
-        self.head_terms[rows] = np.take_along_axis(np.column_stack([head_terms, terms]), source, axis=1)
-        self.head_last[rows] = keys[:, -1]
+            self.below[rows, 1:] = np.cumsum(counts.reshape(m, BUCKETS), axis=1)
+            self.below[rows, 0] = 0
 
     def _update_hot(self, t: int, keys: np.ndarray, terms: np.ndarray) -> None:
         h = self.n_hot
@@ -408,16 +351,18 @@ class _LazyGreedy:
         """Score rows exactly from scratch; those within COOL_MARGIN of the best score (best included)
         stay exact from now on, the others keep their exact score as a fresh bound. Returns the new
         best."""
-        d = self.dist.rows(rows, t)
-        order, ranked_terms = self._key_order(rows, t, d)
-        exact = ranked_terms @ self.g[1 : t + 1]
+        exact = kernels.promote(
+            rows, t, self.dist.matrix, self.dist.flushed, self.dist.staged, self.weight, self.order,
+            self.variant == "released", self.sorted_picks, self.known, self.g,
+        )  # fmt: skip
         self.score[rows] = exact
         self.promoted += len(rows)
         best = max(best, float(exact.max()))
         near = exact >= _contender_cutoff(best)
         if near.any():
-            keys, terms = self._keys_terms(d[near], rows[near], slice(0, t))
-            self._make_hot(rows[near], t, keys, terms, order[near], exact[near])
+            rows, exact = rows[near], exact[near]
+            keys, terms = self._keys_terms(self.dist.rows(rows, t), rows, slice(0, t))
+            self._make_hot(rows, t, keys, terms, self.sorted_picks[rows, :t].astype(np.intp), exact)
         return best
 
     def _make_hot(self, rows, t, keys, terms, order, exact) -> None:
@@ -431,33 +376,6 @@ class _LazyGreedy:
         self.hot_keys[lo:hi, :t], self.hot_terms[lo:hi, :t], self.hot_ranks[lo:hi, :t] = keys, terms, ranks
         self.n_hot = hi
         self.hot[rows] = True
-
-    def _key_order(self, rows: np.ndarray, t: int, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each row's picks sorted by key (equal keys in pick order), and the terms in that order.
-
-        Every row remembers its order from its last promotion, so a row promoted again sorts its
-        remembered order followed by the picks made since: a stable (run-aware) sort of that sequence
-        costs about O(t) instead of O(t log t), and equal keys stay in pick order because the new picks
-        come after all remembered ones. magicagent on float32 distances sorts (key bits, pick) packed
-        in a uint64 (a non-negative float32's bits sort like its value): the sorted array holds both
-        the order and the sorted distances, so no argsort gather is needed.
-        """
-        cols = np.arange(t)
-        seq = np.where(cols[None, :] < self.known[rows, None], self.sorted_picks[rows, :t], cols[None, :])
-        if self.variant == "magicagent" and self.dist.dtype == np.float32:
-            bits = (d + np.float32(0.0)).view(np.uint32).astype(np.uint64)  # + 0: no -0.0
-            packed = np.take_along_axis((bits << np.uint64(32)) | cols.astype(np.uint64), seq, axis=1)
-            packed.sort(axis=1, kind="stable")
-            order = (packed & np.uint64(0xFFFFFFFF)).astype(np.intp)
-            ranked_d = (packed >> np.uint64(32)).astype(np.uint32).view(np.float32)
-            ranked_terms = ranked_d.astype(np.float64) * self.weight[self.order[:t]][order]
-        else:
-            keys, terms = self._keys_terms(d, rows, slice(0, t))
-            order = np.take_along_axis(seq, np.argsort(np.take_along_axis(keys, seq, axis=1), axis=1, kind="stable"), axis=1)
-            ranked_terms = np.take_along_axis(terms, order, axis=1)
-        self.sorted_picks[rows, :t] = order
-        self.known[rows] = t
-        return order, ranked_terms
 
     def _make_room(self, m: int) -> None:
         """Drop the lowest contenders until m more rows fit under the memory cap."""
