@@ -12,8 +12,9 @@
 #include <string.h>
 
 /* One pick's upper bound on every candidate's score rise, with the candidate's head and key counts
- * updated for the pick. See select.py (_LazyGreedy.add_bounds) for the derivation.
- *   keys, terms: (n,) the new pick's key and term for every candidate
+ * updated for the pick. See select.py (_LazyGreedy._add_bounds) for the derivation.
+ *   column: (n,) every candidate's distance to the new pick (float32 or float64)
+ *   weight: (n,) sigma^kappa2; pick_weight: the new pick's
  *   head_keys, head_terms: (n, h) each candidate's h lowest keys (sorted) and their terms
  *   head_last: (n,) head_keys[:, h - 1]
  *   below: (n, buckets + 1) picks with a key in a bucket lower than b, per candidate
@@ -22,59 +23,85 @@
  *   stairs: (n_stairs,) bucket steps of the released variant's tail staircase
  *   score: (n,) bounds, raised in place
  */
-void pf_add_bounds(int64_t n, int64_t t, int64_t h, int32_t released, const double *keys,
-                   const double *terms, double *head_keys, double *head_terms, double *head_last,
-                   int32_t *below, int64_t buckets, double bucket_scale, double bucket_offset,
-                   const double *edges, const double *g, double w_low, const int64_t *stairs,
-                   int64_t n_stairs, double *score)
-{
-    const int64_t last = t < h ? t : h;
-    const double g_end = g[t + 1];
-    for (int64_t i = 0; i < n; i++) {
-        const double key = keys[i], term = terms[i];
-        double rise = g_end * term;
-        if (key < head_last[i]) { /* the new key enters the head: the swaps there are exact */
-            double *hk = head_keys + i * h, *ht = head_terms + i * h;
-            int64_t before = 0;
-            while (before < h && hk[before] <= key)
-                before++;
-            rise += term * (g[before + 1] - g[last + 1]);
-            for (int64_t j = before; j < last; j++)
-                rise -= ht[j] * (g[j + 1] - g[j + 2]);
-            memmove(hk + before + 1, hk + before, (size_t)(h - 1 - before) * sizeof(double));
-            memmove(ht + before + 1, ht + before, (size_t)(h - 1 - before) * sizeof(double));
-            hk[before] = key;
-            ht[before] = term;
-            head_last[i] = hk[h - 1];
-        }
-        double x = key * bucket_scale + bucket_offset;
-        x = x < 0.0 ? 0.0 : (x > (double)(buckets - 1) ? (double)(buckets - 1) : x);
-        const int64_t b = (int64_t)x;
-        int32_t *counts = below + i * (buckets + 1);
-        if (t > h) { /* beyond the head: rank bounds from the key counts */
-            const int64_t n_lt = counts[b], n_le = counts[b + 1];
-            const double edge = edges[b + 1];
-            const double g_mid = g[(n_lt > h ? n_lt : h) + 1];
-            const double g_tail = g[(n_le > h ? n_le : h) + 1];
-            if (!released) {
-                const double excess = term - w_low * key;
-                rise += (g_mid - g_tail) * (excess > 0.0 ? excess : 0.0);
-                rise += (g_tail - g_end) * (term - w_low * edge);
-            } else {
-                double lower = 0.0, prev = edge;
-                for (int64_t s = 0; s < n_stairs; s++) {
-                    const int64_t c = b + stairs[s] < buckets ? b + stairs[s] : buckets;
-                    const int64_t count = counts[c];
-                    lower += (edges[c] - prev) * (g[(count > h ? count : h) + 1] - g_end);
-                    prev = edges[c];
-                }
-                rise += (g_tail - g_end) * (term - edge) - lower;
-            }
-        }
-        for (int64_t c = b + 1; c <= buckets; c++)
-            counts[c] += 1;
-        score[i] += rise;
+#define PF_ADD_BOUNDS(NAME, DIST)                                                                   \
+    static void NAME(int64_t n, int64_t t, int64_t h, int32_t released, const DIST *column,         \
+                     const double *weight, double pick_weight, double *head_keys, double *head_terms, \
+                     double *head_last, int32_t *below, int64_t buckets, double bucket_scale,       \
+                     double bucket_offset, const double *edges, const double *g, double w_low,      \
+                     const int64_t *stairs, int64_t n_stairs, double *score)                        \
+    {                                                                                               \
+        const int64_t last = t < h ? t : h;                                                         \
+        const double g_end = g[t + 1];                                                              \
+        for (int64_t i = 0; i < n; i++) {                                                           \
+            const double d = (double)column[i];                                                     \
+            const double term = released ? (weight[i] + pick_weight) * d : pick_weight * d;         \
+            const double key = released ? term : d;                                                 \
+            double rise = g_end * term;                                                             \
+            if (key < head_last[i]) { /* the new key enters the head: the swaps there are exact */  \
+                double *hk = head_keys + i * h, *ht = head_terms + i * h;                           \
+                int64_t before = 0;                                                                 \
+                while (before < h && hk[before] <= key)                                             \
+                    before++;                                                                       \
+                rise += term * (g[before + 1] - g[last + 1]);                                       \
+                for (int64_t j = before; j < last; j++)                                             \
+                    rise -= ht[j] * (g[j + 1] - g[j + 2]);                                          \
+                memmove(hk + before + 1, hk + before, (size_t)(h - 1 - before) * sizeof(double));   \
+                memmove(ht + before + 1, ht + before, (size_t)(h - 1 - before) * sizeof(double));   \
+                hk[before] = key;                                                                   \
+                ht[before] = term;                                                                  \
+                head_last[i] = hk[h - 1];                                                           \
+            }                                                                                       \
+            double x = key * bucket_scale + bucket_offset;                                          \
+            x = x < 0.0 ? 0.0 : (x > (double)(buckets - 1) ? (double)(buckets - 1) : x);            \
+            const int64_t b = (int64_t)x;                                                           \
+            int32_t *counts = below + i * (buckets + 1);                                            \
+            if (t > h) { /* beyond the head: rank bounds from the key counts */                     \
+                const int64_t n_lt = counts[b], n_le = counts[b + 1];                               \
+                const double edge = edges[b + 1];                                                   \
+                const double g_mid = g[(n_lt > h ? n_lt : h) + 1];                                  \
+                const double g_tail = g[(n_le > h ? n_le : h) + 1];                                 \
+                if (!released) {                                                                    \
+                    const double excess = term - w_low * key;                                       \
+                    rise += (g_mid - g_tail) * (excess > 0.0 ? excess : 0.0);                       \
+                    rise += (g_tail - g_end) * (term - w_low * edge);                               \
+                } else {                                                                            \
+                    double lower = 0.0, prev = edge;                                                \
+                    for (int64_t s = 0; s < n_stairs; s++) {                                        \
+                        const int64_t c = b + stairs[s] < buckets ? b + stairs[s] : buckets;        \
+                        const int64_t count = counts[c];                                            \
+                        lower += (edges[c] - prev) * (g[(count > h ? count : h) + 1] - g_end);      \
+                        prev = edges[c];                                                            \
+                    }                                                                               \
+                    rise += (g_tail - g_end) * (term - edge) - lower;                               \
+                }                                                                                   \
+            }                                                                                       \
+            for (int64_t c = b + 1; c <= buckets; c++)                                              \
+                counts[c] += 1;                                                                     \
+            score[i] += rise;                                                                       \
+        }                                                                                           \
     }
+
+PF_ADD_BOUNDS(add_bounds_f32, float)
+PF_ADD_BOUNDS(add_bounds_f64, double)
+
+/* Dispatch on the distance type (dist_bytes 4: float32, 8: float64). */
+int pf_add_bounds(int64_t n, int64_t t, int64_t h, int32_t released, const void *column,
+                  int32_t dist_bytes, const double *weight, double pick_weight, double *head_keys,
+                  double *head_terms, double *head_last, int32_t *below, int64_t buckets,
+                  double bucket_scale, double bucket_offset, const double *edges, const double *g,
+                  double w_low, const int64_t *stairs, int64_t n_stairs, double *score)
+{
+    if (dist_bytes == 4)
+        add_bounds_f32(n, t, h, released, column, weight, pick_weight, head_keys, head_terms,
+                       head_last, below, buckets, bucket_scale, bucket_offset, edges, g, w_low,
+                       stairs, n_stairs, score);
+    else if (dist_bytes == 8)
+        add_bounds_f64(n, t, h, released, column, weight, pick_weight, head_keys, head_terms,
+                       head_last, below, buckets, bucket_scale, bucket_offset, edges, g, w_low,
+                       stairs, n_stairs, score);
+    else
+        return -2;
+    return 0;
 }
 
 /* Stable sort of the indices idx[0..len) by key[idx]: insertion sort of runs of 16, then merge
@@ -112,18 +139,21 @@ static void sort_by_key(int64_t *idx, int64_t len, const double *key, int64_t *b
         memcpy(idx, from, (size_t)len * sizeof(int64_t));
 }
 
-/* How many of the sorted a[0..n) are <= x (branchless: the probes of different x overlap). */
-static inline int64_t count_not_above(const double *a, int64_t n, double x)
+/* gap[j] = how many of the sorted a[0..n) are <= x[j], for j < m. Eight branchless searches
+ * advance together (same probe depths), so their dependent loads overlap. */
+static void count_not_above(const double *a, int64_t n, const double *x, int64_t m, int64_t *gap)
 {
-    if (n == 0)
-        return 0;
-    const double *base = a;
-    while (n > 1) {
-        const int64_t half = n / 2;
-        base = base[half] <= x ? base + half : base;
-        n -= half;
+    for (int64_t j0 = 0; j0 < m; j0 += 8) {
+        const int64_t group = m - j0 < 8 ? m - j0 : 8;
+        const double *base[8];
+        for (int64_t l = 0; l < group; l++)
+            base[l] = a;
+        for (int64_t len = n; len > 1; len -= len / 2)
+            for (int64_t l = 0; l < group; l++)
+                base[l] = base[l][len / 2] <= x[j0 + l] ? base[l] + len / 2 : base[l];
+        for (int64_t l = 0; l < group; l++)
+            gap[j0 + l] = n ? (base[l] - a) + (*base[l] <= x[j0 + l]) : 0;
     }
-    return (base - a) + (*base <= x);
 }
 
 /* Exact scores of the given candidates from their distances to the first t picks.
@@ -131,78 +161,78 @@ static inline int64_t count_not_above(const double *a, int64_t n, double x)
  * (first known[i] entries), and keys never change, so a candidate promoted again only sorts the
  * picks made since and merges them in: O(t) instead of O(t log t).
  *   rows: (m,) candidates; matrix: (n, budget) distances to picks 0..flushed-1 (float32 or float64)
- *   staged: (stage, n) distances to picks flushed..t-1; weight: (n,) sigma^kappa2;
- *   order: (t,) the picks; sorted_picks: (n, budget) int16 or int32; known: (n,) int64;
+ *   staged: (n, stage) distances to picks flushed..t-1; weight: (n,) sigma^kappa2;
+ *   pick_weight: (t,) the picks' weights; sorted_picks: (n, budget) int16 or int32; known: (n,) int64;
  *   g: (budget + 2,) rank weights; exact: (m,) out
  */
-#define PF_PROMOTE(NAME, DIST, INDEX)                                                              \
-    static int NAME(int64_t m, const int64_t *rows, int64_t t, const DIST *matrix, int64_t budget, \
-                    int64_t flushed, const DIST *staged, int64_t n, const double *weight,          \
-                    const int64_t *order, int32_t released, INDEX *sorted_picks, int64_t *known,   \
-                    const double *g, double *exact)                                                \
-    {                                                                                              \
-        double *key = malloc((size_t)t * sizeof(double));                                          \
-        double *term = malloc((size_t)t * sizeof(double));                                         \
-        double *known_key = malloc((size_t)t * sizeof(double));                                    \
-        int64_t *known_pick = malloc((size_t)t * sizeof(int64_t));                                 \
-        int64_t *gap = malloc((size_t)t * sizeof(int64_t));                                        \
-        int64_t *fresh = malloc((size_t)t * sizeof(int64_t));                                      \
-        int64_t *gap_end = malloc((size_t)(t + 2) * sizeof(int64_t));                              \
-        int64_t *buffer = malloc((size_t)t * sizeof(int64_t));                                     \
-        if (!key || !term || !known_key || !known_pick || !gap || !fresh || !gap_end || !buffer) { \
-            free(key), free(term), free(known_key), free(known_pick), free(gap), free(fresh);      \
-            free(gap_end), free(buffer);                                                           \
-            return -1;                                                                             \
-        }                                                                                          \
-        for (int64_t r = 0; r < m; r++) {                                                          \
-            const int64_t i = rows[r];                                                             \
-            const DIST *row = matrix + i * budget;                                                 \
-            const double wi = weight[i];                                                           \
-            for (int64_t u = 0; u < t; u++) {                                                      \
-                const double d = (double)(u < flushed ? row[u] : staged[(u - flushed) * n + i]);   \
-                const double wu = weight[order[u]];                                                \
-                if (released) {                                                                    \
-                    key[u] = term[u] = (wi + wu) * d;                                              \
-                } else {                                                                           \
-                    key[u] = d;                                                                    \
-                    term[u] = wu * d;                                                              \
-                }                                                                                  \
-            }                                                                                      \
-            INDEX *known_order = sorted_picks + i * budget;                                        \
-            const int64_t k = known[i], f = t - k;                                                 \
-            for (int64_t a = 0; a < k; a++) {                                                      \
-                known_pick[a] = known_order[a];                                                    \
-                known_key[a] = key[known_pick[a]];                                                 \
-            }                                                                                      \
-            /* A new pick goes after the known picks with keys <= its own (equal keys: the         \
-             * earlier pick first): gap[j] of them. Counting sort by gap keeps pick order. */      \
-            memset(gap_end, 0, (size_t)(k + 2) * sizeof(int64_t));                                 \
-            for (int64_t j = 0; j < f; j++) {                                                      \
-                gap[j] = count_not_above(known_key, k, key[k + j]);                                \
-                gap_end[gap[j] + 1]++;                                                             \
-            }                                                                                      \
-            for (int64_t a = 1; a <= k + 1; a++)                                                   \
-                gap_end[a] += gap_end[a - 1];                                                      \
-            for (int64_t j = 0; j < f; j++)                                                        \
-                fresh[gap_end[gap[j]]++] = j;                                                      \
-            for (int64_t lo = 0, hi; lo < f; lo = hi) { /* within a gap: by key */                 \
-                for (hi = lo + 1; hi < f && gap[fresh[hi]] == gap[fresh[lo]]; hi++)                \
-                    ;                                                                              \
-                if (hi - lo > 1)                                                                   \
-                    sort_by_key(fresh + lo, hi - lo, key + k, buffer);                             \
-            }                                                                                      \
-            double sum = 0.0;                                                                      \
-            for (int64_t q = 0, a = 0, x = 0; q < t; q++) {                                        \
-                const int64_t u = x < f && gap[fresh[x]] <= a ? k + fresh[x++] : known_pick[a++];  \
-                known_order[q] = (INDEX)u;                                                         \
-                sum += g[q + 1] * term[u];                                                         \
-            }                                                                                      \
-            known[i] = t;                                                                          \
-            exact[r] = sum;                                                                        \
-        }                                                                                          \
-        free(key), free(term), free(known_key), free(known_pick), free(gap), free(fresh);          \
-        free(gap_end), free(buffer);                                                               \
-        return 0;                                                                                  \
+#define PF_PROMOTE(NAME, DIST, INDEX)                                                               \
+    static int NAME(int64_t m, const int64_t *rows, int64_t t, const DIST *matrix, int64_t budget,  \
+                    int64_t flushed, const DIST *staged, int64_t stage, const double *weight,       \
+                    const double *pick_weight, int32_t released, INDEX *sorted_picks,               \
+                    int64_t *known,                                                                 \
+                    const double *g, double *exact)                                                 \
+    {                                                                                               \
+        double *key = malloc((size_t)t * sizeof(double));                                           \
+        double *term = malloc((size_t)t * sizeof(double));                                          \
+        double *known_key = malloc((size_t)t * sizeof(double));                                     \
+        int64_t *known_pick = malloc((size_t)t * sizeof(int64_t));                                  \
+        int64_t *gap = malloc((size_t)t * sizeof(int64_t));                                         \
+        int64_t *fresh = malloc((size_t)t * sizeof(int64_t));                                       \
+        int64_t *gap_end = malloc((size_t)(t + 2) * sizeof(int64_t));                               \
+        int64_t *buffer = malloc((size_t)t * sizeof(int64_t));                                      \
+        if (!key || !term || !known_key || !known_pick || !gap || !fresh || !gap_end || !buffer) {  \
+            free(key), free(term), free(known_key), free(known_pick), free(gap), free(fresh);       \
+            free(gap_end), free(buffer);                                                            \
+            return -1;                                                                              \
+        }                                                                                           \
+        for (int64_t r = 0; r < m; r++) {                                                           \
+            const int64_t i = rows[r];                                                              \
+            const DIST *row = matrix + i * budget, *row_staged = staged + i * stage - flushed;      \
+            const double wi = weight[i];                                                            \
+            for (int64_t u = 0; u < t; u++) {                                                       \
+                const double d = (double)(u < flushed ? row[u] : row_staged[u]);                    \
+                const double wu = pick_weight[u];                                                   \
+                if (released) {                                                                     \
+                    key[u] = term[u] = (wi + wu) * d;                                               \
+                } else {                                                                            \
+                    key[u] = d;                                                                     \
+                    term[u] = wu * d;                                                               \
+                }                                                                                   \
+            }                                                                                       \
+            INDEX *known_order = sorted_picks + i * budget;                                         \
+            const int64_t k = known[i], f = t - k;                                                  \
+            for (int64_t a = 0; a < k; a++) {                                                       \
+                known_pick[a] = known_order[a];                                                     \
+                known_key[a] = key[known_pick[a]];                                                  \
+            }                                                                                       \
+            /* A new pick goes after the known picks with keys <= its own (equal keys: the          \
+             * earlier pick first): gap[j] of them. Counting sort by gap keeps pick order. */       \
+            memset(gap_end, 0, (size_t)(k + 2) * sizeof(int64_t));                                  \
+            count_not_above(known_key, k, key + k, f, gap);                                         \
+            for (int64_t j = 0; j < f; j++)                                                         \
+                gap_end[gap[j] + 1]++;                                                              \
+            for (int64_t a = 1; a <= k + 1; a++)                                                    \
+                gap_end[a] += gap_end[a - 1];                                                       \
+            for (int64_t j = 0; j < f; j++)                                                         \
+                fresh[gap_end[gap[j]]++] = j;                                                       \
+            for (int64_t lo = 0, hi; lo < f; lo = hi) { /* within a gap: by key */                  \
+                for (hi = lo + 1; hi < f && gap[fresh[hi]] == gap[fresh[lo]]; hi++)                 \
+                    ;                                                                               \
+                if (hi - lo > 1)                                                                    \
+                    sort_by_key(fresh + lo, hi - lo, key + k, buffer);                              \
+            }                                                                                       \
+            double sum[4] = {0.0, 0.0, 0.0, 0.0}; /* four chains: the adds' latencies overlap */    \
+            for (int64_t q = 0, a = 0, x = 0; q < t; q++) {                                         \
+                const int64_t u = x < f && gap[fresh[x]] <= a ? k + fresh[x++] : known_pick[a++];   \
+                known_order[q] = (INDEX)u;                                                          \
+                sum[q & 3] += g[q + 1] * term[u];                                                   \
+            }                                                                                       \
+            known[i] = t;                                                                           \
+            exact[r] = (sum[0] + sum[1]) + (sum[2] + sum[3]);                                       \
+        }                                                                                           \
+        free(key), free(term), free(known_key), free(known_pick), free(gap), free(fresh);           \
+        free(gap_end), free(buffer);                                                                \
+        return 0;                                                                                   \
     }
 
 PF_PROMOTE(promote_f32_i16, float, int16_t)
@@ -212,21 +242,22 @@ PF_PROMOTE(promote_f64_i32, double, int32_t)
 
 /* Dispatch on the distance type (float32 or float64) and the pick index type (int16 or int32). */
 int pf_promote(int64_t m, const int64_t *rows, int64_t t, const void *matrix, int64_t budget,
-               int64_t flushed, const void *staged, int64_t n, int32_t dist_bytes,
-               const double *weight, const int64_t *order, int32_t released, void *sorted_picks,
-               int32_t index_bytes, int64_t *known, const double *g, double *exact)
+               int64_t flushed, const void *staged, int64_t stage, int32_t dist_bytes,
+               const double *weight, const double *pick_weight, int32_t released,
+               void *sorted_picks, int32_t index_bytes, int64_t *known, const double *g,
+               double *exact)
 {
     if (dist_bytes == 4 && index_bytes == 2)
-        return promote_f32_i16(m, rows, t, matrix, budget, flushed, staged, n, weight, order,
+        return promote_f32_i16(m, rows, t, matrix, budget, flushed, staged, stage, weight, pick_weight,
                                released, sorted_picks, known, g, exact);
     if (dist_bytes == 4 && index_bytes == 4)
-        return promote_f32_i32(m, rows, t, matrix, budget, flushed, staged, n, weight, order,
+        return promote_f32_i32(m, rows, t, matrix, budget, flushed, staged, stage, weight, pick_weight,
                                released, sorted_picks, known, g, exact);
     if (dist_bytes == 8 && index_bytes == 2)
-        return promote_f64_i16(m, rows, t, matrix, budget, flushed, staged, n, weight, order,
+        return promote_f64_i16(m, rows, t, matrix, budget, flushed, staged, stage, weight, pick_weight,
                                released, sorted_picks, known, g, exact);
     if (dist_bytes == 8 && index_bytes == 4)
-        return promote_f64_i32(m, rows, t, matrix, budget, flushed, staged, n, weight, order,
+        return promote_f64_i32(m, rows, t, matrix, budget, flushed, staged, stage, weight, pick_weight,
                                released, sorted_picks, known, g, exact);
     return -2;
 }

@@ -15,9 +15,9 @@ from planfusion.novelsum import _kernels
 
 _lib = ctypes.CDLL(_kernels.__file__)
 _i64, _i32, _f64, _ptr = ctypes.c_int64, ctypes.c_int32, ctypes.c_double, ctypes.c_void_p
-_lib.pf_add_bounds.restype = None
-_lib.pf_add_bounds.argtypes = [_i64, _i64, _i64, _i32, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr, _i64, _f64, _f64]
-_lib.pf_add_bounds.argtypes += [_ptr, _ptr, _f64, _ptr, _i64, _ptr]
+_lib.pf_add_bounds.restype = ctypes.c_int
+_lib.pf_add_bounds.argtypes = [_i64, _i64, _i64, _i32, _ptr, _i32, _ptr, _f64, _ptr, _ptr, _ptr, _ptr, _i64, _f64]
+_lib.pf_add_bounds.argtypes += [_f64, _ptr, _ptr, _f64, _ptr, _i64, _ptr]
 _lib.pf_promote.restype = ctypes.c_int
 _lib.pf_promote.argtypes = [_i64, _ptr, _i64, _ptr, _i64, _i64, _ptr, _i64, _i32, _ptr, _ptr, _i32, _ptr, _i32]
 _lib.pf_promote.argtypes += [_ptr, _ptr, _ptr]
@@ -32,8 +32,9 @@ def _address(a: np.ndarray, dtype) -> int:
 def add_bounds(
     t: int,
     released: bool,
-    keys: np.ndarray,
-    terms: np.ndarray,
+    column: np.ndarray,
+    weight: np.ndarray,
+    pick_weight: float,
     head_keys: np.ndarray,
     head_terms: np.ndarray,
     head_last: np.ndarray,
@@ -48,16 +49,20 @@ def add_bounds(
 ) -> None:
     """Raise every candidate's score bound for pick t, updating its head and key counts in place.
 
-    keys, terms, head_last, score: (N,) float64; head_keys, head_terms: (N, H) float64;
-    below: (N, BUCKETS + 1) int32; edges: (BUCKETS + 1,); g: (budget + 2,); stairs: (S,) int64.
+    column: (N,) distances to pick t, float32 or float64; weight, head_last, score: (N,) float64;
+    head_keys, head_terms: (N, H) float64; below: (N, BUCKETS + 1) int32; edges: (BUCKETS + 1,);
+    g: (budget + 2,); stairs: (S,) int64.
     """
     n, h = head_keys.shape
-    _lib.pf_add_bounds(
-        n, t, h, int(released), _address(keys, np.float64), _address(terms, np.float64),
-        _address(head_keys, np.float64), _address(head_terms, np.float64), _address(head_last, np.float64),
-        _address(below, np.int32), below.shape[1] - 1, bucket_scale, bucket_offset, _address(edges, np.float64),
-        _address(g, np.float64), w_low, _address(stairs, np.int64), len(stairs), _address(score, np.float64),
+    status = _lib.pf_add_bounds(
+        n, t, h, int(released), _address(column, column.dtype), column.dtype.itemsize, _address(weight, np.float64),
+        pick_weight, _address(head_keys, np.float64), _address(head_terms, np.float64),
+        _address(head_last, np.float64), _address(below, np.int32), below.shape[1] - 1, bucket_scale, bucket_offset,
+        _address(edges, np.float64), _address(g, np.float64), w_low, _address(stairs, np.int64), len(stairs),
+        _address(score, np.float64),
     )  # fmt: skip
+    if status != 0:
+        raise TypeError(f"add_bounds: unsupported distance dtype {column.dtype}")
 
 
 def promote(
@@ -67,7 +72,7 @@ def promote(
     flushed: int,
     staged: np.ndarray,
     weight: np.ndarray,
-    order: np.ndarray,
+    pick_weight: np.ndarray,
     released: bool,
     sorted_picks: np.ndarray,
     known: np.ndarray,
@@ -75,17 +80,17 @@ def promote(
 ) -> np.ndarray:
     """(m,) exact score sums of the candidates ``rows`` against the first t picks.
 
-    matrix: (N, budget) distances to picks before ``flushed``; staged: (STAGE, N) distances to the
-    picks from ``flushed`` on (both float32 or both float64); weight: (N,) float64; order: (budget,)
-    int64 picks; sorted_picks: (N, budget) int16 or int32 and known: (N,) int64, each candidate's
-    picks in key order as of its last promotion, brought up to t here.
+    matrix: (N, budget) distances to picks before ``flushed``; staged: (N, STAGE) distances to the
+    picks from ``flushed`` on (both float32 or both float64); weight: (N,) float64; pick_weight:
+    (budget,) float64, the picks' weights; sorted_picks: (N, budget) int16 or int32 and known: (N,)
+    int64, each candidate's picks in key order as of its last promotion, brought up to t here.
     """
     rows = np.ascontiguousarray(rows, dtype=np.int64)
     exact = np.empty(len(rows))
     status = _lib.pf_promote(
         len(rows), rows.ctypes.data, t, _address(matrix, matrix.dtype), matrix.shape[1], flushed,
         _address(staged, matrix.dtype), staged.shape[1], matrix.dtype.itemsize, _address(weight, np.float64),
-        _address(order, np.int64), int(released), _address(sorted_picks, sorted_picks.dtype),
+        _address(pick_weight, np.float64), int(released), _address(sorted_picks, sorted_picks.dtype),
         sorted_picks.dtype.itemsize, _address(known, np.int64), _address(g, np.float64), exact.ctypes.data,
     )  # fmt: skip
     if status == -1:

@@ -112,20 +112,21 @@ class _PickColumns:
     u-th pick, so a row's distances to all picks are contiguous (promotions read rows).
 
     Writing one column touches a memory page per row (about 9 ms at N = 100,000), so new columns are
-    staged in a contiguous (STAGE, N) buffer and copied into the matrix STAGE columns at a time.
+    staged in a small (N, STAGE) buffer and copied into the matrix STAGE columns at a time. Staging
+    rows, not columns: a promoted row's staged distances are then one cache line, not STAGE pages.
     """
 
     def __init__(self, n: int, budget: int, dtype):
         self.matrix = np.empty((n, budget), dtype=dtype)
-        self.staged = np.empty((min(STAGE, budget), n), dtype=dtype)
+        self.staged = np.empty((n, min(STAGE, budget)), dtype=dtype)
         self.dtype = self.matrix.dtype
         self.count = self.flushed = 0
 
     def append(self, column: np.ndarray) -> None:
-        self.staged[self.count - self.flushed] = column
+        self.staged[:, self.count - self.flushed] = column
         self.count += 1
-        if self.count - self.flushed == len(self.staged):
-            self.matrix[:, self.flushed : self.count] = self.staged.T
+        if self.count - self.flushed == self.staged.shape[1]:
+            self.matrix[:, self.flushed : self.count] = self.staged
             self.flushed = self.count
 
     def rows(self, rows: np.ndarray | slice | list, t: int) -> np.ndarray:
@@ -136,7 +137,7 @@ class _PickColumns:
             return head
         out = np.empty((head.shape[0], t), dtype=self.dtype)
         out[:, :done] = head
-        out[:, done:] = self.staged[: t - done, rows].T
+        out[:, done:] = self.staged[rows, : t - done]
         return out
 
 
@@ -231,6 +232,7 @@ class _LazyGreedy:
         self.g = np.concatenate([[0.0], np.arange(1, budget + 2, dtype=np.float64) ** -self.kappa1])
         self.dg = np.append(np.diff(self.g), 0.0)  # g(r + 1) - g(r): the change when pushed down a rank
         self.order = np.empty(budget, dtype=np.int64)
+        self.pick_weight = np.empty(budget)  # weight[order]
         self.promoted = self.evicted = 0
         self.max_hot = int(min(n, max(2 * PROMOTE_BATCH, HOT_BYTES // (20 * budget))))
 
@@ -249,15 +251,16 @@ class _LazyGreedy:
         """Account for the t-th pick (0-based, column t): exact deltas for hot rows, bounds for the rest."""
         col = self.pool.to(self.order[t])
         self.dist.append(col)
-        keys, terms = self._keys_terms(col, slice(None), t)  # col, not the strided column just written
+        self.pick_weight[t] = self.weight[self.order[t]]
         if t in REBUCKET_AT:
             self._rebucket(t)
-        self._add_bounds(t, keys, terms)
-        self.w_low = min(self.w_low, float(self.weight[self.order[t]]))
+        self._add_bounds(t, col)
+        self.w_low = min(self.w_low, self.pick_weight[t])
         if self.n_hot:
-            self._update_hot(t, keys, terms)
+            ids = self.hot_ids[: self.n_hot]
+            self._update_hot(t, *self._keys_terms(col[ids], ids, t))
 
-    def _add_bounds(self, t: int, keys: np.ndarray, terms: np.ndarray) -> None:
+    def _add_bounds(self, t: int, col: np.ndarray) -> None:
         """Raise every candidate's bound by an upper bound on how much pick t raises its score sum
         (one compiled pass over the pool, kernels.add_bounds).
 
@@ -274,9 +277,9 @@ class _LazyGreedy:
         count below bucket c have keys of at least c's edge, for c at STAIRS buckets above b.
         """
         kernels.add_bounds(
-            t, self.variant == "released", keys, terms, self.head_keys, self.head_terms, self.head_last,
-            self.below, self.bucket_scale, self.bucket_offset, self.edges, self.g, self.w_low, self.stairs,
-            self.score,
+            t, self.variant == "released", np.ascontiguousarray(col), self.weight, self.pick_weight[t], self.head_keys,
+            self.head_terms, self.head_last, self.below, self.bucket_scale, self.bucket_offset, self.edges, self.g,
+            self.w_low, self.stairs, self.score,
         )  # fmt: skip
 
     def _place_buckets(self, keys: np.ndarray) -> None:
@@ -321,10 +324,10 @@ class _LazyGreedy:
             self.below[rows, 1:] = np.cumsum(counts.reshape(m, BUCKETS), axis=1)
             self.below[rows, 0] = 0
 
-    def _update_hot(self, t: int, keys: np.ndarray, terms: np.ndarray) -> None:
+    def _update_hot(self, t: int, new_keys: np.ndarray, new_terms: np.ndarray) -> None:
+        """Exact score changes of the hot rows for pick t, from their (h,) keys and terms for it."""
         h = self.n_hot
         ids = self.hot_ids[:h]
-        new_keys, new_terms = keys[ids], terms[ids]
         pushed = self.hot_keys[:h, :t] > new_keys[:, None]  # equal keys keep the earlier pick ahead
         ranks = self.hot_ranks[:h, :t]
         rank_new = t + 1 - np.count_nonzero(pushed, axis=1)
@@ -352,7 +355,7 @@ class _LazyGreedy:
         stay exact from now on, the others keep their exact score as a fresh bound. Returns the new
         best."""
         exact = kernels.promote(
-            rows, t, self.dist.matrix, self.dist.flushed, self.dist.staged, self.weight, self.order,
+            rows, t, self.dist.matrix, self.dist.flushed, self.dist.staged, self.weight, self.pick_weight,
             self.variant == "released", self.sorted_picks, self.known, self.g,
         )  # fmt: skip
         self.score[rows] = exact
