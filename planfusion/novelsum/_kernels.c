@@ -262,6 +262,66 @@ int pf_promote(int64_t m, const int64_t *rows, int64_t t, const void *matrix, in
     return -2;
 }
 
+/* Is (bound a, row ra) a worse contender than (b, rb)? Lower bound, or equal bound and higher row. */
+static inline int worse(double a, int64_t ra, double b, int64_t rb)
+{
+    return a < b || (a == b && ra > rb);
+}
+
+static void sift_down(double *bound, int64_t *row, int64_t size, int64_t at)
+{
+    for (;;) {
+        int64_t low = at;
+        const int64_t left = 2 * at + 1, right = left + 1;
+        if (left < size && worse(bound[left], row[left], bound[low], row[low]))
+            low = left;
+        if (right < size && worse(bound[right], row[right], bound[low], row[low]))
+            low = right;
+        if (low == at)
+            return;
+        const double b = bound[at];
+        const int64_t r = row[at];
+        bound[at] = bound[low], row[at] = row[low];
+        bound[low] = b, row[low] = r;
+        at = low;
+    }
+}
+
+/* The cold candidates whose bound reaches best, the cap highest of them in decreasing bound (equal
+ * bounds: lower row first), in rows / bounds (cap entries each). Unavailable candidates carry a
+ * bound of -inf and never qualify. Returns how many qualified in all (more than cap: cut short).
+ * One pass with a min-heap of the cap best so far, so most rows cost one comparison. */
+int64_t pf_contenders(int64_t n, const double *score, const uint8_t *hot, double best, int64_t cap,
+                      int64_t *rows, double *bounds)
+{
+    int64_t size = 0, total = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const double b = score[i];
+        if (hot[i] || !(b >= best) || b == -INFINITY)
+            continue;
+        total++;
+        if (size < cap) { /* sift the new entry up */
+            int64_t at = size++;
+            while (at > 0 && worse(b, i, bounds[(at - 1) / 2], rows[(at - 1) / 2])) {
+                bounds[at] = bounds[(at - 1) / 2], rows[at] = rows[(at - 1) / 2];
+                at = (at - 1) / 2;
+            }
+            bounds[at] = b, rows[at] = i;
+        } else if (worse(bounds[0], rows[0], b, i)) {
+            bounds[0] = b, rows[0] = i;
+            sift_down(bounds, rows, size, 0);
+        }
+    }
+    for (int64_t end = size - 1; end > 0; end--) { /* heap sort: the worst goes last */
+        const double b = bounds[0];
+        const int64_t r = rows[0];
+        bounds[0] = bounds[end], rows[0] = rows[end];
+        bounds[end] = b, rows[end] = r;
+        sift_down(bounds, rows, end, 0);
+    }
+    return total;
+}
+
 static struct PyModuleDef kernels_module = {PyModuleDef_HEAD_INIT, "_kernels",
                                             "NovelSelect's compiled loops (called through ctypes).",
                                             -1, NULL};

@@ -21,6 +21,8 @@ _lib.pf_add_bounds.argtypes += [_f64, _ptr, _ptr, _f64, _ptr, _i64, _ptr]
 _lib.pf_promote.restype = ctypes.c_int
 _lib.pf_promote.argtypes = [_i64, _ptr, _i64, _ptr, _i64, _i64, _ptr, _i64, _i32, _ptr, _ptr, _i32, _ptr, _i32]
 _lib.pf_promote.argtypes += [_ptr, _ptr, _ptr]
+_lib.pf_contenders.restype = _i64
+_lib.pf_contenders.argtypes = [_i64, _ptr, _ptr, _f64, _i64, _ptr, _ptr]
 
 
 def _address(a: np.ndarray, dtype) -> int:
@@ -98,3 +100,15 @@ def promote(
     if status != 0:
         raise TypeError(f"promote: unsupported dtypes {matrix.dtype} / {sorted_picks.dtype}")
     return exact
+
+
+def contenders(score: np.ndarray, hot: np.ndarray, best: float, cap: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The cold candidates (not ``hot``, bound above -inf) whose bound in ``score`` is >= best: the
+    ``cap`` highest, in decreasing bound (equal bounds: lower index first), their bounds, and whether
+    more qualified than ``cap``. score: (N,) float64; hot: (N,) bool."""
+    rows, bounds = np.empty(cap, dtype=np.int64), np.empty(cap)
+    total = _lib.pf_contenders(
+        len(score), _address(score, np.float64), _address(hot, np.bool_), best, cap, rows.ctypes.data, bounds.ctypes.data
+    )
+    found = min(total, cap)
+    return rows[:found], bounds[:found], total > cap

@@ -415,20 +415,15 @@ class _LazyGreedy:
         """
         while True:
             best, evicted = self._best_hot(), self.evicted
-            bounds = np.where(self.hot | ~self.available, -np.inf, self.score)
-            contenders = np.flatnonzero(bounds >= best)
-            limited = len(contenders) > CONTENDERS
-            if limited:
-                contenders = contenders[np.argpartition(-bounds[contenders], CONTENDERS - 1)[:CONTENDERS]]
-            contenders = contenders[np.argsort(-bounds[contenders], kind="stable")]
+            contenders, bounds, limited = kernels.contenders(self.score, self.hot, best, CONTENDERS)
             for lo in range(0, len(contenders), PROMOTE_BATCH):
-                batch = contenders[lo : lo + PROMOTE_BATCH]
-                if bounds[batch[0]] < best:
+                if bounds[lo] < best:
                     limited = False
                     break
-                best = self._promote(np.sort(batch), t, best)
+                best = self._promote(np.sort(contenders[lo : lo + PROMOTE_BATCH]), t, best)
             if not limited and self.evicted == evicted:
-                return int(np.argmax(np.where(self.hot, self.score, -np.inf)))
+                ids, exact = self.hot_ids[: self.n_hot], self.exact[: self.n_hot]
+                return int(ids[exact == exact.max()].min())
 
     def _best_hot(self) -> float:
         return float(self.exact[: self.n_hot].max()) if self.n_hot else -np.inf
