@@ -2,7 +2,8 @@
 
 Why compiled: each pick updates a bound for every candidate of the pool, about 30 arithmetic steps
 a candidate; numpy runs each step as its own pass over the pool, C runs a candidate's whole update
-in registers. The extension is built by ``pip install`` with the system C compiler (setup.py).
+in registers. Promotions merge a candidate's new picks into its remembered key order, a loop with
+no numpy form. The extension is built by ``pip install`` with the system C compiler (setup.py).
 """
 
 from __future__ import annotations
@@ -25,90 +26,86 @@ _lib.pf_contenders.restype = _i64
 _lib.pf_contenders.argtypes = [_i64, _ptr, _ptr, _f64, _i64, _ptr, _ptr]
 
 
-def _address(a: np.ndarray, dtype) -> int:
+def _address(a: np.ndarray, dtype, name: str) -> int:
     if a.dtype != dtype or not a.flags.c_contiguous:
-        raise TypeError(f"kernel argument must be C-contiguous {np.dtype(dtype)}, got {a.dtype}")
+        raise TypeError(f"{name} must be a C-contiguous {np.dtype(dtype)} array, got {a.dtype}")
     return a.ctypes.data
 
 
-def add_bounds(
-    t: int,
-    released: bool,
-    column: np.ndarray,
-    weight: np.ndarray,
-    pick_weight: float,
-    head_keys: np.ndarray,
-    head_terms: np.ndarray,
-    head_last: np.ndarray,
-    below: np.ndarray,
-    bucket_scale: float,
-    bucket_offset: float,
-    edges: np.ndarray,
-    g: np.ndarray,
-    w_low: float,
-    stairs: np.ndarray,
-    score: np.ndarray,
-) -> None:
-    """Raise every candidate's score bound for pick t, updating its head and key counts in place.
+class SelectionKernels:
+    """The compiled loops bound to one selection run's arrays. Their addresses are taken once: a
+    pick makes several calls, and numpy's ``.ctypes`` costs about a microsecond an array.
 
-    column: (N,) distances to pick t, float32 or float64; weight, head_last, score: (N,) float64;
-    head_keys, head_terms: (N, H) float64; below: (N, BUCKETS + 1) int32; edges: (BUCKETS + 1,);
-    g: (budget + 2,); stairs: (S,) int64.
+    weight: (N,) sigma^kappa2; pick_weight: (budget,) the picks' weights; head_keys, head_terms:
+    (N, H) each candidate's H lowest keys and their terms; head_last: (N,) head_keys[:, -1]; below:
+    (N, BUCKETS + 1) int32, each candidate's picks with a key in a bucket lower than b; score: (N,)
+    hot rows' exact scores, bounds for the rest, -inf for picked rows; hot: (N,) bool; matrix:
+    (N, budget) and staged: (N, STAGE) distances to the picks (float32 or float64); sorted_picks:
+    (N, budget) int16 or int32 and known: (N,) int64, each candidate's picks in key order as of its
+    last promotion; g: (budget + 2,) rank weights; stairs: (S,) int64 bucket steps. All float
+    arrays are float64 unless said.
     """
-    n, h = head_keys.shape
-    status = _lib.pf_add_bounds(
-        n, t, h, int(released), _address(column, column.dtype), column.dtype.itemsize, _address(weight, np.float64),
-        pick_weight, _address(head_keys, np.float64), _address(head_terms, np.float64),
-        _address(head_last, np.float64), _address(below, np.int32), below.shape[1] - 1, bucket_scale, bucket_offset,
-        _address(edges, np.float64), _address(g, np.float64), w_low, _address(stairs, np.int64), len(stairs),
-        _address(score, np.float64),
-    )  # fmt: skip
-    if status != 0:
-        raise TypeError(f"add_bounds: unsupported distance dtype {column.dtype}")
 
+    def __init__(
+        self, *, released: bool, weight, pick_weight, head_keys, head_terms, head_last, below, score, hot,
+        matrix, staged, sorted_picks, known, g, stairs,
+    ):  # fmt: skip
+        f64 = np.float64
+        self.n, self.h = head_keys.shape
+        self.released = int(released)
+        self.buckets = below.shape[1] - 1
+        self.budget, self.stage = matrix.shape[1], staged.shape[1]
+        self.dist_dtype = matrix.dtype
+        if staged.dtype != matrix.dtype or matrix.dtype.itemsize not in (4, 8):
+            raise TypeError(f"distances must be float32 or float64 alike, got {matrix.dtype} / {staged.dtype}")
+        if sorted_picks.dtype.itemsize not in (2, 4):
+            raise TypeError(f"sorted_picks must be int16 or int32, got {sorted_picks.dtype}")
+        self.weight, self.pick_weight = _address(weight, f64, "weight"), _address(pick_weight, f64, "pick_weight")
+        self.head_keys, self.head_terms = _address(head_keys, f64, "head_keys"), _address(head_terms, f64, "head_terms")
+        self.head_last, self.below = _address(head_last, f64, "head_last"), _address(below, np.int32, "below")
+        self.score, self.hot = _address(score, f64, "score"), _address(hot, np.bool_, "hot")
+        self.matrix, self.staged = _address(matrix, matrix.dtype, "matrix"), _address(staged, matrix.dtype, "staged")
+        self.sorted_picks = _address(sorted_picks, sorted_picks.dtype, "sorted_picks")
+        self.index_bytes = sorted_picks.dtype.itemsize
+        self.known, self.g = _address(known, np.int64, "known"), _address(g, f64, "g")
+        self.stairs, self.n_stairs = _address(stairs, np.int64, "stairs"), len(stairs)
+        self._keep = (weight, pick_weight, head_keys, head_terms, head_last, below, score, hot, matrix, staged)
+        self._keep += (sorted_picks, known, g, stairs)  # the addresses stay valid while these live
 
-def promote(
-    rows: np.ndarray,
-    t: int,
-    matrix: np.ndarray,
-    flushed: int,
-    staged: np.ndarray,
-    weight: np.ndarray,
-    pick_weight: np.ndarray,
-    released: bool,
-    sorted_picks: np.ndarray,
-    known: np.ndarray,
-    g: np.ndarray,
-) -> np.ndarray:
-    """(m,) exact score sums of the candidates ``rows`` against the first t picks.
+    def add_bounds(
+        self, t: int, column: np.ndarray, pick_weight: float, w_low: float, bucket_scale: float, bucket_offset: float,
+        edges: np.ndarray,
+    ) -> None:  # fmt: skip
+        """Raise every candidate's bound for pick t (column: (N,) distances to it, float32 or float64),
+        updating heads and key counts. edges: (BUCKETS + 1,) lower bucket edges."""
+        status = _lib.pf_add_bounds(
+            self.n, t, self.h, self.released, _address(column, column.dtype, "column"), column.dtype.itemsize,
+            self.weight, pick_weight, self.head_keys, self.head_terms, self.head_last, self.below, self.buckets,
+            bucket_scale, bucket_offset, _address(edges, np.float64, "edges"), self.g, w_low, self.stairs,
+            self.n_stairs, self.score,
+        )  # fmt: skip
+        if status != 0:
+            raise TypeError(f"add_bounds: unsupported distance dtype {column.dtype}")
 
-    matrix: (N, budget) distances to picks before ``flushed``; staged: (N, STAGE) distances to the
-    picks from ``flushed`` on (both float32 or both float64); weight: (N,) float64; pick_weight:
-    (budget,) float64, the picks' weights; sorted_picks: (N, budget) int16 or int32 and known: (N,)
-    int64, each candidate's picks in key order as of its last promotion, brought up to t here.
-    """
-    rows = np.ascontiguousarray(rows, dtype=np.int64)
-    exact = np.empty(len(rows))
-    status = _lib.pf_promote(
-        len(rows), rows.ctypes.data, t, _address(matrix, matrix.dtype), matrix.shape[1], flushed,
-        _address(staged, matrix.dtype), staged.shape[1], matrix.dtype.itemsize, _address(weight, np.float64),
-        _address(pick_weight, np.float64), int(released), _address(sorted_picks, sorted_picks.dtype),
-        sorted_picks.dtype.itemsize, _address(known, np.int64), _address(g, np.float64), exact.ctypes.data,
-    )  # fmt: skip
-    if status == -1:
-        raise MemoryError(f"promote: no memory for {t} picks' keys")
-    if status != 0:
-        raise TypeError(f"promote: unsupported dtypes {matrix.dtype} / {sorted_picks.dtype}")
-    return exact
+    def promote(self, rows: np.ndarray, t: int, flushed: int) -> np.ndarray:
+        """(m,) exact score sums of the candidates ``rows`` against the first t picks (those before
+        ``flushed`` in the matrix, the rest staged); their remembered key orders come up to t."""
+        rows = np.ascontiguousarray(rows, dtype=np.int64)
+        exact = np.empty(len(rows))
+        status = _lib.pf_promote(
+            len(rows), rows.ctypes.data, t, self.matrix, self.budget, flushed, self.staged, self.stage,
+            self.dist_dtype.itemsize, self.weight, self.pick_weight, self.released, self.sorted_picks,
+            self.index_bytes, self.known, self.g, exact.ctypes.data,
+        )  # fmt: skip
+        if status != 0:
+            raise MemoryError(f"promote: no memory for {t} picks' keys")
+        return exact
 
-
-def contenders(score: np.ndarray, hot: np.ndarray, best: float, cap: int) -> tuple[np.ndarray, np.ndarray, bool]:
-    """The cold candidates (not ``hot``, bound above -inf) whose bound in ``score`` is >= best: the
-    ``cap`` highest, in decreasing bound (equal bounds: lower index first), their bounds, and whether
-    more qualified than ``cap``. score: (N,) float64; hot: (N,) bool."""
-    rows, bounds = np.empty(cap, dtype=np.int64), np.empty(cap)
-    total = _lib.pf_contenders(
-        len(score), _address(score, np.float64), _address(hot, np.bool_), best, cap, rows.ctypes.data, bounds.ctypes.data
-    )
-    found = min(total, cap)
-    return rows[:found], bounds[:found], total > cap
+    def contenders(self, best: float, cap: int) -> tuple[np.ndarray, np.ndarray, bool]:
+        """The cold candidates (not hot, bound above -inf) whose bound is >= best: the ``cap`` highest
+        in decreasing bound (equal bounds: lower index first), their bounds, and whether more than
+        ``cap`` qualified."""
+        rows, bounds = np.empty(cap, dtype=np.int64), np.empty(cap)
+        total = _lib.pf_contenders(self.n, self.score, self.hot, best, cap, rows.ctypes.data, bounds.ctypes.data)
+        found = min(total, cap)
+        return rows[:found], bounds[:found], total > cap

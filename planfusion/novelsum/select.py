@@ -35,7 +35,6 @@ import numpy as np
 
 from planfusion.novelsum import kernels
 from planfusion.novelsum.density import Density, embedding_density, precomputed_density
-from planfusion.novelsum.scoring import ranked_terms
 from planfusion.novelsum.validation import (
     METRICS,
     check_budget,
@@ -217,7 +216,6 @@ class _LazyGreedy:
         # each candidate's picks in key order as of its last promotion (the first known[i] picks)
         self.sorted_picks = np.empty((n, budget), dtype=np.int16 if budget < 2**15 else np.int32)
         self.known = np.zeros(n, dtype=np.int64)
-        self.pool_rows = np.arange(n)
         self._first_buckets()
         self.score = np.zeros(n)  # hot: exact score sum; cold: an upper bound on it
         self.available = np.ones(n, dtype=bool)
@@ -235,6 +233,12 @@ class _LazyGreedy:
         self.pick_weight = np.empty(budget)  # weight[order]
         self.promoted = self.evicted = 0
         self.max_hot = int(min(n, max(2 * PROMOTE_BATCH, HOT_BYTES // (20 * budget))))
+        self.kernels = kernels.SelectionKernels(
+            released=variant == "released", weight=self.weight, pick_weight=self.pick_weight,
+            head_keys=self.head_keys, head_terms=self.head_terms, head_last=self.head_last, below=self.below,
+            score=self.score, hot=self.hot, matrix=self.dist.matrix, staged=self.dist.staged,
+            sorted_picks=self.sorted_picks, known=self.known, g=self.g, stairs=self.stairs,
+        )  # fmt: skip
 
     def _keys_terms(self, d: np.ndarray, rows: np.ndarray | slice, t: int | slice) -> tuple[np.ndarray, np.ndarray]:
         """Ranking keys and terms from distances d of pool rows to the picks at positions t (an index or
@@ -276,10 +280,9 @@ class _LazyGreedy:
         densities and spread widely, so its fall is deepened by a staircase: the picks ranked after the
         count below bucket c have keys of at least c's edge, for c at STAIRS buckets above b.
         """
-        kernels.add_bounds(
-            t, self.variant == "released", np.ascontiguousarray(col), self.weight, self.pick_weight[t], self.head_keys,
-            self.head_terms, self.head_last, self.below, self.bucket_scale, self.bucket_offset, self.edges, self.g,
-            self.w_low, self.stairs, self.score,
+        self.kernels.add_bounds(
+            t, np.ascontiguousarray(col), self.pick_weight[t], self.w_low, self.bucket_scale, self.bucket_offset,
+            self.edges,
         )  # fmt: skip
 
     def _place_buckets(self, keys: np.ndarray) -> None:
@@ -354,10 +357,7 @@ class _LazyGreedy:
         """Score rows exactly from scratch; those within COOL_MARGIN of the best score (best included)
         stay exact from now on, the others keep their exact score as a fresh bound. Returns the new
         best."""
-        exact = kernels.promote(
-            rows, t, self.dist.matrix, self.dist.flushed, self.dist.staged, self.weight, self.pick_weight,
-            self.variant == "released", self.sorted_picks, self.known, self.g,
-        )  # fmt: skip
+        exact = self.kernels.promote(rows, t, self.dist.flushed)
         self.score[rows] = exact
         self.promoted += len(rows)
         best = max(best, float(exact.max()))
@@ -415,7 +415,7 @@ class _LazyGreedy:
         """
         while True:
             best, evicted = self._best_hot(), self.evicted
-            contenders, bounds, limited = kernels.contenders(self.score, self.hot, best, CONTENDERS)
+            contenders, bounds, limited = self.kernels.contenders(best, CONTENDERS)
             for lo in range(0, len(contenders), PROMOTE_BATCH):
                 if bounds[lo] < best:
                     limited = False
@@ -429,16 +429,19 @@ class _LazyGreedy:
         return float(self.exact[: self.n_hot].max()) if self.n_hot else -np.inf
 
     def _contributors(self, x: int, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """The picks whose weighted terms (term * rank^-kappa1, as scoring.ranked_terms) make up most
+        of the new pick x's score, from x's exact state in the hot set (x was just picked from it)."""
         c = self.n_contributors
         ids, vals = np.full(c, -1, dtype=np.int64), np.zeros(c)
         if t == 0 or c == 0:
             return ids, vals
-        picks = self.order[:t]
-        terms = ranked_terms(
-            self.dist.rows([x], t), self.weight[picks], self.weight[[x]], variant=self.variant, kappa1=self.kappa1
-        )[0]
-        top = np.argsort(-terms, kind="stable")[:c]
-        ids[: len(top)], vals[: len(top)] = picks[top], terms[top]
+        slot = int(np.flatnonzero(self.hot_ids[: self.n_hot] == x)[0])
+        weighted = self.hot_terms[slot, :t] * self.g[self.hot_ranks[slot, :t]]
+        if self.variant == "released":
+            weighted /= t
+        tied = np.flatnonzero(weighted >= np.partition(weighted, max(t - c, 0))[max(t - c, 0)])  # the c largest
+        top = tied[np.argsort(-weighted[tied], kind="stable")[:c]]  # equal terms: the earlier pick first
+        ids[: len(top)], vals[: len(top)] = self.order[top], weighted[top]
         return ids, vals
 
     def run(self, first_pick: int, first_seed: int | None) -> Selection:

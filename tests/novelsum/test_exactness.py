@@ -147,3 +147,22 @@ def test_precomputed_density_takes_the_diagonal_as_self_within_tolerance():
     exact, nudged = precomputed_density(d, 5), precomputed_density(rounded, 5)
     np.testing.assert_array_equal(nudged.neighbours, exact.neighbours)
     np.testing.assert_allclose(nudged.sigma, exact.sigma)
+
+
+@pytest.mark.parametrize("variant", ["magicagent", "released"])
+def test_contributors_are_the_largest_weighted_terms(variant):
+    """Each pick's reported contributors are the picks with the largest weighted terms in its score,
+    as the library's scoring defines them (rank weights applied, released divided by t)."""
+    from planfusion.novelsum.scoring import ranked_terms
+
+    x = uneven_pool()
+    s = novel_select(x, 40, variant=variant, random_state=5, n_contributors=3)
+    d = cosine_distances(x)
+    w = s.sigma.astype(np.float64) ** s.kappa2
+    for step in range(1, 40):
+        picks, x_pick = s.order[:step], int(s.order[step])
+        terms = ranked_terms(d[[x_pick]][:, picks], w[picks], w[[x_pick]], variant=variant, kappa1=s.kappa1)[0]
+        top = np.argsort(-terms, kind="stable")[:3]
+        assert s.contributors[step][: len(top)].tolist() == picks[top].tolist(), f"step {step}"
+        np.testing.assert_allclose(s.contributions[step][: len(top)], terms[top], rtol=1e-5)
+        assert s.contributions[step].sum() <= s.scores[step] * (1 + 1e-9)
