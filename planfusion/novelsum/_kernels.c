@@ -221,11 +221,18 @@ static void count_not_above(const double *a, int64_t n, const double *x, int64_t
                 if (hi - lo > 1)                                                                    \
                     sort_by_key(fresh + lo, hi - lo, key + k, buffer);                              \
             }                                                                                       \
+            /* Known pick a lands after the gap_end[a] new picks in gaps <= a, the x-th new pick    \
+             * in key order after its gap's known picks: both by position, no merge branches. */    \
             double sum[4] = {0.0, 0.0, 0.0, 0.0}; /* four chains: the adds' latencies overlap */    \
-            for (int64_t q = 0, a = 0, x = 0; q < t; q++) {                                         \
-                const int64_t u = x < f && gap[fresh[x]] <= a ? k + fresh[x++] : known_pick[a++];   \
-                known_order[q] = (INDEX)u;                                                          \
-                sum[q & 3] += g[q + 1] * term[u];                                                   \
+            for (int64_t a = 0; a < k; a++) {                                                       \
+                const int64_t at = a + gap_end[a], u = known_pick[a];                               \
+                known_order[at] = (INDEX)u;                                                         \
+                sum[a & 3] += g[at + 1] * term[u];                                                  \
+            }                                                                                       \
+            for (int64_t x = 0; x < f; x++) {                                                       \
+                const int64_t at = gap[fresh[x]] + x, u = k + fresh[x];                             \
+                known_order[at] = (INDEX)u;                                                         \
+                sum[x & 3] += g[at + 1] * term[u];                                                  \
             }                                                                                       \
             known[i] = t;                                                                           \
             exact[r] = (sum[0] + sum[1]) + (sum[2] + sum[3]);                                       \
