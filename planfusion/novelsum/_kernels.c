@@ -158,19 +158,19 @@ static void count_not_above(const double *a, int64_t n, const double *x, int64_t
 
 /* Exact scores of the given candidates from their distances to the first t picks.
  * Each candidate's picks sorted by key (equal keys in pick order) are remembered in sorted_picks
- * (first known[i] entries), and keys never change, so a candidate promoted again only sorts the
- * picks made since and merges them in: O(t) instead of O(t log t).
+ * (first known[i] entries), and keys never change, so a candidate promoted again only places the
+ * picks made since: each by binary search among the remembered keys, then a counting sort by that
+ * position (about O(t + f log t) for f new picks, instead of sorting all t).
  *   rows: (m,) candidates; matrix: (n, budget) distances to picks 0..flushed-1 (float32 or float64)
- *   staged: (n, stage) distances to picks flushed..t-1; weight: (n,) sigma^kappa2;
+ *   staged: (stage, n) distances to picks flushed..t-1; weight: (n,) sigma^kappa2;
  *   pick_weight: (t,) the picks' weights; sorted_picks: (n, budget) int16 or int32; known: (n,) int64;
  *   g: (budget + 2,) rank weights; exact: (m,) out
  */
 #define PF_PROMOTE(NAME, DIST, INDEX)                                                               \
     static int NAME(int64_t m, const int64_t *rows, int64_t t, const DIST *matrix, int64_t budget,  \
-                    int64_t flushed, const DIST *staged, int64_t stage, const double *weight,       \
+                    int64_t flushed, const DIST *staged, int64_t n, const double *weight,           \
                     const double *pick_weight, int32_t released, INDEX *sorted_picks,               \
-                    int64_t *known,                                                                 \
-                    const double *g, double *exact)                                                 \
+                    int64_t *known, const double *g, double *exact)                                 \
     {                                                                                               \
         double *key = malloc((size_t)t * sizeof(double));                                           \
         double *term = malloc((size_t)t * sizeof(double));                                          \
@@ -187,10 +187,10 @@ static void count_not_above(const double *a, int64_t n, const double *x, int64_t
         }                                                                                           \
         for (int64_t r = 0; r < m; r++) {                                                           \
             const int64_t i = rows[r];                                                              \
-            const DIST *row = matrix + i * budget, *row_staged = staged + i * stage - flushed;      \
+            const DIST *row = matrix + i * budget;                                                  \
             const double wi = weight[i];                                                            \
             for (int64_t u = 0; u < t; u++) {                                                       \
-                const double d = (double)(u < flushed ? row[u] : row_staged[u]);                    \
+                const double d = (double)(u < flushed ? row[u] : staged[(u - flushed) * n + i]);    \
                 const double wu = pick_weight[u];                                                   \
                 if (released) {                                                                     \
                     key[u] = term[u] = (wi + wu) * d;                                               \
@@ -249,24 +249,55 @@ PF_PROMOTE(promote_f64_i32, double, int32_t)
 
 /* Dispatch on the distance type (float32 or float64) and the pick index type (int16 or int32). */
 int pf_promote(int64_t m, const int64_t *rows, int64_t t, const void *matrix, int64_t budget,
-               int64_t flushed, const void *staged, int64_t stage, int32_t dist_bytes,
+               int64_t flushed, const void *staged, int64_t n, int32_t dist_bytes,
                const double *weight, const double *pick_weight, int32_t released,
                void *sorted_picks, int32_t index_bytes, int64_t *known, const double *g,
                double *exact)
 {
     if (dist_bytes == 4 && index_bytes == 2)
-        return promote_f32_i16(m, rows, t, matrix, budget, flushed, staged, stage, weight, pick_weight,
+        return promote_f32_i16(m, rows, t, matrix, budget, flushed, staged, n, weight, pick_weight,
                                released, sorted_picks, known, g, exact);
     if (dist_bytes == 4 && index_bytes == 4)
-        return promote_f32_i32(m, rows, t, matrix, budget, flushed, staged, stage, weight, pick_weight,
+        return promote_f32_i32(m, rows, t, matrix, budget, flushed, staged, n, weight, pick_weight,
                                released, sorted_picks, known, g, exact);
     if (dist_bytes == 8 && index_bytes == 2)
-        return promote_f64_i16(m, rows, t, matrix, budget, flushed, staged, stage, weight, pick_weight,
+        return promote_f64_i16(m, rows, t, matrix, budget, flushed, staged, n, weight, pick_weight,
                                released, sorted_picks, known, g, exact);
     if (dist_bytes == 8 && index_bytes == 4)
-        return promote_f64_i32(m, rows, t, matrix, budget, flushed, staged, stage, weight, pick_weight,
+        return promote_f64_i32(m, rows, t, matrix, budget, flushed, staged, n, weight, pick_weight,
                                released, sorted_picks, known, g, exact);
     return -2;
+}
+
+/* One pick's exact change of every hot row's score. A hot row keeps, per earlier pick u, its key,
+ * term and rank; the new pick ranks after the keys <= its own (equal keys: the earlier pick first)
+ * and pushes every larger key one rank down, which changes that term's weight by dg[rank].
+ *   new_keys, new_terms: (m,) the new pick's key and term for each hot row
+ *   keys, terms: (cap, budget) float64; ranks: (cap, budget) int32, rows 0..m-1 in use
+ *   g, dg: (budget + 2,) rank weights and g[r + 1] - g[r]; exact: (m,) raised in place;
+ *   ids: (m,) the hot rows' pool indices, score: (N,) gets their new exact scores */
+void pf_update_hot(int64_t m, int64_t t, int64_t budget, const double *new_keys,
+                   const double *new_terms, double *keys, double *terms, int32_t *ranks,
+                   const double *g, const double *dg, double *exact, const int64_t *ids,
+                   double *score)
+{
+    for (int64_t r = 0; r < m; r++) {
+        double *row_keys = keys + r * budget, *row_terms = terms + r * budget;
+        int32_t *row_ranks = ranks + r * budget;
+        const double key = new_keys[r];
+        double loss = 0.0;
+        int64_t pushed = 0;
+        for (int64_t u = 0; u < t; u++) {
+            const int down = row_keys[u] > key;
+            loss += down ? row_terms[u] * dg[row_ranks[u]] : 0.0;
+            row_ranks[u] += down;
+            pushed += down;
+        }
+        const int64_t rank = t + 1 - pushed;
+        exact[r] += new_terms[r] * g[rank] + loss;
+        score[ids[r]] = exact[r];
+        row_keys[t] = key, row_terms[t] = new_terms[r], row_ranks[t] = (int32_t)rank;
+    }
 }
 
 /* Is (bound a, row ra) a worse contender than (b, rb)? Lower bound, or equal bound and higher row. */
@@ -329,8 +360,8 @@ int64_t pf_contenders(int64_t n, const double *score, const uint8_t *hot, double
     return total;
 }
 
-static struct PyModuleDef kernels_module = {PyModuleDef_HEAD_INIT, "_kernels",
-                                            "NovelSelect's compiled loops (called through ctypes).",
-                                            -1, NULL};
+static struct PyModuleDef kernels_module = {
+    PyModuleDef_HEAD_INIT, .m_name = "_kernels",
+    .m_doc = "NovelSelect's compiled loops (called through ctypes).", .m_size = -1};
 
 PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&kernels_module); }

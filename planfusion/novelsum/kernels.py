@@ -22,6 +22,8 @@ _lib.pf_add_bounds.argtypes += [_f64, _ptr, _ptr, _f64, _ptr, _i64, _ptr]
 _lib.pf_promote.restype = ctypes.c_int
 _lib.pf_promote.argtypes = [_i64, _ptr, _i64, _ptr, _i64, _i64, _ptr, _i64, _i32, _ptr, _ptr, _i32, _ptr, _i32]
 _lib.pf_promote.argtypes += [_ptr, _ptr, _ptr]
+_lib.pf_update_hot.restype = None
+_lib.pf_update_hot.argtypes = [_i64, _i64, _i64, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr]
 _lib.pf_contenders.restype = _i64
 _lib.pf_contenders.argtypes = [_i64, _ptr, _ptr, _f64, _i64, _ptr, _ptr]
 
@@ -40,7 +42,7 @@ class SelectionKernels:
     (N, H) each candidate's H lowest keys and their terms; head_last: (N,) head_keys[:, -1]; below:
     (N, BUCKETS + 1) int32, each candidate's picks with a key in a bucket lower than b; score: (N,)
     hot rows' exact scores, bounds for the rest, -inf for picked rows; hot: (N,) bool; matrix:
-    (N, budget) and staged: (N, STAGE) distances to the picks (float32 or float64); sorted_picks:
+    (N, budget) and staged: (STAGE, N) distances to the picks (float32 or float64); sorted_picks:
     (N, budget) int16 or int32 and known: (N,) int64, each candidate's picks in key order as of its
     last promotion; g: (budget + 2,) rank weights; stairs: (S,) int64 bucket steps. All float
     arrays are float64 unless said.
@@ -54,7 +56,7 @@ class SelectionKernels:
         self.n, self.h = head_keys.shape
         self.released = int(released)
         self.buckets = below.shape[1] - 1
-        self.budget, self.stage = matrix.shape[1], staged.shape[1]
+        self.budget = matrix.shape[1]
         self.dist_dtype = matrix.dtype
         if staged.dtype != matrix.dtype or matrix.dtype.itemsize not in (4, 8):
             raise TypeError(f"distances must be float32 or float64 alike, got {matrix.dtype} / {staged.dtype}")
@@ -93,13 +95,28 @@ class SelectionKernels:
         rows = np.ascontiguousarray(rows, dtype=np.int64)
         exact = np.empty(len(rows))
         status = _lib.pf_promote(
-            len(rows), rows.ctypes.data, t, self.matrix, self.budget, flushed, self.staged, self.stage,
+            len(rows), rows.ctypes.data, t, self.matrix, self.budget, flushed, self.staged, self.n,
             self.dist_dtype.itemsize, self.weight, self.pick_weight, self.released, self.sorted_picks,
             self.index_bytes, self.known, self.g, exact.ctypes.data,
         )  # fmt: skip
         if status != 0:
             raise MemoryError(f"promote: no memory for {t} picks' keys")
         return exact
+
+    def update_hot(
+        self, t: int, new_keys: np.ndarray, new_terms: np.ndarray, keys: np.ndarray, terms: np.ndarray,
+        ranks: np.ndarray, dg: np.ndarray, exact: np.ndarray, ids: np.ndarray,
+    ) -> None:  # fmt: skip
+        """Exact score changes of the m hot rows for pick t: new_keys, new_terms, exact: (m,) float64;
+        keys, terms: (cap, budget) float64 and ranks: (cap, budget) int32 per earlier pick, rows
+        0..m-1 in use; dg: (budget + 2,) g[r + 1] - g[r]; ids: (m,) int64 pool indices, whose
+        entries of score get the new exact scores."""
+        f64 = np.float64
+        _lib.pf_update_hot(
+            len(ids), t, keys.shape[1], _address(new_keys, f64, "new_keys"), _address(new_terms, f64, "new_terms"),
+            _address(keys, f64, "keys"), _address(terms, f64, "terms"), _address(ranks, np.int32, "ranks"), self.g,
+            _address(dg, f64, "dg"), _address(exact, f64, "exact"), _address(ids, np.int64, "ids"), self.score,
+        )  # fmt: skip
 
     def contenders(self, best: float, cap: int) -> tuple[np.ndarray, np.ndarray, bool]:
         """The cold candidates (not hot, bound above -inf) whose bound is >= best: the ``cap`` highest

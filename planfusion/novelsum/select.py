@@ -7,22 +7,24 @@ How it stays exact without rescanning (lazy greedy with proven upper bounds):
 - A hot set of contenders carries exact scores, updated per pick in O(t) per row from their ranks
   (the new term at its rank, later terms pushed one rank down).
 - Every other candidate carries an upper bound: its last exact score plus a proven bound on each
-  later rise (see _bound_increase), which is exact for the HEAD nearest picks, where near picks pull
+  later rise (see _add_bounds), which is exact for the HEAD nearest picks, where near picks pull
   scores down, and beyond them uses per-candidate counts of earlier picks in key buckets to bound
-  the new pick's rank and the keys it displaces (_tail_bound; for the released variant, whose keys
-  spread widely, a staircase of bucket edges above the new key, _stairs). The buckets sit where the
+  the new pick's rank and the keys it displaces (for the released variant, whose keys spread
+  widely, with a staircase of bucket edges above the new key). The buckets sit where the
   keys are (equal widths between quantiles of sampled keys, moved to the picks' keys at REBUCKET_AT
   picks, counts rebuilt).
 - A candidate is picked only when its exact score is strictly above every bound; otherwise the
   highest bounds are promoted (scored exactly) in bound order until the next bound falls below the
-  best exact score. A promoted row sorts its picks by key starting from the order it had at its last
-  promotion, so a re-promotion costs about O(t), not O(t log t); only rows within COOL_MARGIN of the
+  best exact score. A promoted row remembers its picks in key order, so a re-promotion only places
+  the picks made since (binary search into that order); only rows within COOL_MARGIN of the
   best join the hot set, the others keep their exact score as a fresh bound.
 - Contenders more than COOL_MARGIN behind the pick go back to bounds after every pick, and so do the
   lowest ones when the hot set reaches its memory cap (HOT_BYTES): a row's bound restarts from its
   exact score, so dropping one never changes a pick. Ties go to the lowest index. Nothing is
   truncated or approximated: the picks equal those of rescanning everything (tests check this
   against a float64 brute force).
+- The loops that touch every candidate or every pick of a row (bound update, promotion, hot-set
+  update, choice of contenders) are compiled (kernels.py); this module keeps the state and the logic.
 """
 
 from __future__ import annotations
@@ -111,21 +113,21 @@ class _PickColumns:
     u-th pick, so a row's distances to all picks are contiguous (promotions read rows).
 
     Writing one column touches a memory page per row (about 9 ms at N = 100,000), so new columns are
-    staged in a small (N, STAGE) buffer and copied into the matrix STAGE columns at a time. Staging
-    rows, not columns: a promoted row's staged distances are then one cache line, not STAGE pages.
+    staged in a contiguous (STAGE, N) buffer and copied into the matrix STAGE columns at a time.
+    (Staging rows instead made each pick touch a cache line per pool row: slower at N = 100,000.)
     """
 
     def __init__(self, n: int, budget: int, dtype):
         self.matrix = np.empty((n, budget), dtype=dtype)
-        self.staged = np.empty((n, min(STAGE, budget)), dtype=dtype)
+        self.staged = np.empty((min(STAGE, budget), n), dtype=dtype)
         self.dtype = self.matrix.dtype
         self.count = self.flushed = 0
 
     def append(self, column: np.ndarray) -> None:
-        self.staged[:, self.count - self.flushed] = column
+        self.staged[self.count - self.flushed] = column
         self.count += 1
-        if self.count - self.flushed == self.staged.shape[1]:
-            self.matrix[:, self.flushed : self.count] = self.staged
+        if self.count - self.flushed == len(self.staged):
+            self.matrix[:, self.flushed : self.count] = self.staged.T
             self.flushed = self.count
 
     def rows(self, rows: np.ndarray | slice | list, t: int) -> np.ndarray:
@@ -136,7 +138,7 @@ class _PickColumns:
             return head
         out = np.empty((head.shape[0], t), dtype=self.dtype)
         out[:, :done] = head
-        out[:, done:] = self.staged[rows, : t - done]
+        out[:, done:] = self.staged[: t - done, rows].T
         return out
 
 
@@ -330,16 +332,10 @@ class _LazyGreedy:
     def _update_hot(self, t: int, new_keys: np.ndarray, new_terms: np.ndarray) -> None:
         """Exact score changes of the hot rows for pick t, from their (h,) keys and terms for it."""
         h = self.n_hot
-        ids = self.hot_ids[:h]
-        pushed = self.hot_keys[:h, :t] > new_keys[:, None]  # equal keys keep the earlier pick ahead
-        ranks = self.hot_ranks[:h, :t]
-        rank_new = t + 1 - np.count_nonzero(pushed, axis=1)
-        loss = np.einsum("ij,ij->i", np.where(pushed, self.hot_terms[:h, :t], 0.0), self.dg[ranks])
-        self.score[ids] = self.exact[:h] = self.exact[:h] + new_terms * self.g[rank_new] + loss
-        ranks += pushed
-        self.hot_ranks[:h, t] = rank_new
-        self.hot_keys[:h, t] = new_keys
-        self.hot_terms[:h, t] = new_terms
+        self.kernels.update_hot(
+            t, new_keys, new_terms, self.hot_keys, self.hot_terms, self.hot_ranks, self.dg, self.exact[:h],
+            self.hot_ids[:h],
+        )  # fmt: skip
 
     def _grow(self, need: int) -> None:
         cap = len(self.hot_ids)
