@@ -411,7 +411,9 @@ class _LazyGreedy:
         """
         while True:
             best, evicted = self._best_hot(), self.evicted
-            contenders, bounds, limited = self.kernels.contenders(best, CONTENDERS)
+            # with no exact score yet every bound qualifies: one batch first gives a score to beat
+            cap = PROMOTE_BATCH if best == -np.inf else CONTENDERS
+            contenders, bounds, limited = self.kernels.contenders(best, cap)
             for lo in range(0, len(contenders), PROMOTE_BATCH):
                 if bounds[lo] < best:
                     limited = False
