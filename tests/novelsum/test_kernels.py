@@ -1,0 +1,64 @@
+"""The compiled loops against plain numpy on the same inputs: contender choice and exact promotion
+(including a row promoted again after new picks, and equal keys)."""
+
+import numpy as np
+import pytest
+
+from planfusion.novelsum.kernels import SelectionKernels
+from planfusion.novelsum.scoring import score_sums
+
+
+def kernels_for(n, budget, *, released=False, score=None, hot=None, dist_dtype=np.float32, seed=0):
+    rng = np.random.default_rng(seed)
+    matrix = np.zeros((n, budget), dtype=dist_dtype)
+    staged = np.zeros((8, n), dtype=dist_dtype)
+    arrays = dict(
+        weight=rng.uniform(0.3, 3.0, n), pick_weight=np.zeros(budget), head_keys=np.zeros((n, 4)),
+        head_terms=np.zeros((n, 4)), head_last=np.zeros(n), below=np.zeros((n, 33), dtype=np.int32),
+        score=np.zeros(n) if score is None else score, hot=np.zeros(n, dtype=bool) if hot is None else hot,
+        matrix=matrix, staged=staged, sorted_picks=np.zeros((n, budget), dtype=np.int16),
+        known=np.zeros(n, dtype=np.int64), g=np.concatenate([[0.0], 1.0 / np.arange(1, budget + 2)]),
+        stairs=np.array([2, 4], dtype=np.int64),
+    )  # fmt: skip
+    return SelectionKernels(released=released, **arrays), arrays
+
+
+def test_contenders_are_the_highest_cold_bounds_lowest_index_first():
+    rng = np.random.default_rng(1)
+    n = 5000
+    score = np.round(rng.normal(size=n), 1)  # many equal bounds
+    hot = rng.random(n) < 0.1
+    score[rng.random(n) < 0.1] = -np.inf  # picked rows
+    kernels, _ = kernels_for(n, 4, score=score, hot=hot)
+    for best, cap in [(0.5, 64), (-np.inf, 32), (5.0, 16)]:
+        rows, bounds, limited = kernels.contenders(best, cap)
+        eligible = np.flatnonzero(~hot & (score >= best) & np.isfinite(score))
+        expected = eligible[np.lexsort((eligible, -score[eligible]))][:cap]
+        assert rows.tolist() == expected.tolist()
+        assert bounds.tolist() == score[expected].tolist()
+        assert limited == (len(eligible) > cap)
+
+
+@pytest.mark.parametrize("released", [False, True])
+@pytest.mark.parametrize("dist_dtype", [np.float32, np.float64])
+def test_promote_equals_a_full_sort_again_after_new_picks(released, dist_dtype):
+    n, budget, stage = 50, 40, 8
+    kernels, a = kernels_for(n, budget, released=released, dist_dtype=dist_dtype)
+    rng = np.random.default_rng(2)
+    d = np.round(rng.uniform(0, 2, (n, budget)), 2).astype(dist_dtype)  # rounded: equal keys happen
+    d[:, 7] = d[:, 3]  # exact duplicates of an earlier pick
+    a["pick_weight"][:] = rng.uniform(0.3, 3.0, budget)
+    rows = np.array([0, 5, 17, 49])
+    for t in (12, 13, 30, 40):  # the same rows again: only the picks made since get placed
+        flushed = (t - 1) // stage * stage
+        a["matrix"][:, :flushed] = d[:, :flushed]
+        a["staged"][: t - flushed] = d[:, flushed:t].T
+        exact = kernels.promote(rows, t, flushed)
+        expected = score_sums(d[rows, :t], a["pick_weight"][:t], a["weight"][rows],
+                              variant="released" if released else "magicagent", kappa1=1.0)  # fmt: skip
+        np.testing.assert_allclose(exact, expected, rtol=1e-12)
+        keys = d[rows, :t].astype(np.float64)
+        if released:
+            keys = (a["weight"][rows, None] + a["pick_weight"][:t]) * keys
+        assert (a["sorted_picks"][rows, :t] == np.argsort(keys, axis=1, kind="stable")).all()
+        assert (a["known"][rows] == t).all()
