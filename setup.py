@@ -4,6 +4,6 @@ from setuptools import Extension, setup
 
 setup(
     ext_modules=[
-        Extension("planfusion.novelsum._kernels", ["planfusion/novelsum/_kernels.c"], extra_compile_args=["-O3"])
+        Extension("planfusion.novelsum._kernels", ["planfusion/novelsum/_kernels.c"], extra_compile_args=["-O3", "-pthread"], extra_link_args=["-pthread"])
     ]
 )

@@ -24,8 +24,21 @@ _lib.pf_promote.argtypes = [_i64, _ptr, _i64, _ptr, _i64, _i64, _ptr, _i64, _i32
 _lib.pf_promote.argtypes += [_ptr, _ptr, _ptr]
 _lib.pf_update_hot.restype = None
 _lib.pf_update_hot.argtypes = [_i64, _i64, _i64, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr]
+_lib.pf_distances.restype = None
+_lib.pf_distances.argtypes = [_i64, _i64, _ptr, _ptr, _ptr, _i64]
 _lib.pf_contenders.restype = _i64
 _lib.pf_contenders.argtypes = [_i64, _ptr, _ptr, _f64, _i64, _ptr, _ptr]
+
+
+def cosine_distances(unit: np.ndarray, j: int, out: np.ndarray, threads: int = 2) -> np.ndarray:
+    """out[i] = clip(1 - <unit[i], unit[j]>, 0, 2) for the (N, D) float32 unit rows, into out (N,)
+    float32: one pass over the pool, split over ``threads`` (at most 2) threads."""
+    n, dim = unit.shape
+    _lib.pf_distances(
+        n, dim, _address(unit, np.float32, "unit"), _address(unit[j], np.float32, "unit[j]"),
+        _address(out, np.float32, "out"), threads,
+    )  # fmt: skip
+    return out
 
 
 def _address(a: np.ndarray, dtype, name: str) -> int:

@@ -29,6 +29,7 @@ How it stays exact without rescanning (lazy greedy with proven upper bounds):
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -54,6 +55,7 @@ PROMOTE_BATCH = 32
 CONTENDERS = 512  # cold candidates ranked per pass over the pool's bounds
 COOL_MARGIN = 0.002
 STAGE = 64  # new distance columns staged before they are written into the row-major matrix
+THREADS = min(2, len(os.sched_getaffinity(0)))  # threads of the pool's distance pass
 HOT_BYTES = 2 << 30  # memory for the hot set's (rows, budget) keys, terms and ranks
 
 Progress = Callable[[int, int, float], None]  # (picks so far, budget, seconds elapsed)
@@ -97,9 +99,7 @@ class _PoolDistances:
     def to(self, j: int) -> np.ndarray:
         if self.metric == "precomputed":
             return self.data[:, j]
-        col = self.data @ self.data[j]
-        np.subtract(1.0, col, out=col)
-        return np.clip(col, 0.0, 2.0, out=col)
+        return kernels.cosine_distances(self.data, j, np.empty(len(self.data), dtype=np.float32), THREADS)
 
     def pairs(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Distances of the pairs (a[i], b[i])."""
