@@ -125,7 +125,7 @@ void pf_distances(int64_t n, int64_t dim, const float *x, const float *v, float 
  *   score: (n,) bounds, raised in place
  */
 #define PF_ADD_BOUNDS(NAME, DIST)                                                                   \
-    static void NAME(int64_t n, int64_t t, int64_t h, int32_t released, const DIST *column,         \
+    static void NAME(int64_t lo, int64_t hi, int64_t t, int64_t h, int32_t released, const DIST *column,         \
                      const double *weight, double pick_weight, double *head_keys, double *head_terms, \
                      double *head_last, int32_t *below, int64_t buckets, double bucket_scale,       \
                      double bucket_offset, const double *edges, const double *g, double w_low,      \
@@ -133,7 +133,7 @@ void pf_distances(int64_t n, int64_t dim, const float *x, const float *v, float 
     {                                                                                               \
         const int64_t last = t < h ? t : h;                                                         \
         const double g_end = g[t + 1];                                                              \
-        for (int64_t i = 0; i < n; i++) {                                                           \
+        for (int64_t i = lo; i < hi; i++) {                                                         \
             const double d = (double)column[i];                                                     \
             const double term = released ? (weight[i] + pick_weight) * d : pick_weight * d;         \
             const double key = released ? term : d;                                                 \
@@ -185,23 +185,66 @@ void pf_distances(int64_t n, int64_t dim, const float *x, const float *v, float 
 PF_ADD_BOUNDS(add_bounds_f32, float)
 PF_ADD_BOUNDS(add_bounds_f64, double)
 
-/* Dispatch on the distance type (dist_bytes 4: float32, 8: float64). */
+typedef struct {
+    int64_t lo, hi, t, h;
+    int32_t released;
+    const void *column;
+    int32_t dist_bytes;
+    const double *weight;
+    double pick_weight;
+    double *head_keys, *head_terms, *head_last;
+    int32_t *below;
+    int64_t buckets;
+    double bucket_scale, bucket_offset;
+    const double *edges, *g;
+    double w_low;
+    const int64_t *stairs;
+    int64_t n_stairs;
+    double *score;
+} bound_rows;
+
+static void *bounds_of_rows(void *job)
+{
+    const bound_rows *a = job;
+    if (a->dist_bytes == 4)
+        add_bounds_f32(a->lo, a->hi, a->t, a->h, a->released, a->column, a->weight, a->pick_weight,
+                       a->head_keys, a->head_terms, a->head_last, a->below, a->buckets,
+                       a->bucket_scale, a->bucket_offset, a->edges, a->g, a->w_low, a->stairs,
+                       a->n_stairs, a->score);
+    else
+        add_bounds_f64(a->lo, a->hi, a->t, a->h, a->released, a->column, a->weight, a->pick_weight,
+                       a->head_keys, a->head_terms, a->head_last, a->below, a->buckets,
+                       a->bucket_scale, a->bucket_offset, a->edges, a->g, a->w_low, a->stairs,
+                       a->n_stairs, a->score);
+    return NULL;
+}
+
+/* The bound pass over all n candidates (dist_bytes 4: float32 distances, 8: float64), its rows
+ * split over two threads as in pf_distances. */
 int pf_add_bounds(int64_t n, int64_t t, int64_t h, int32_t released, const void *column,
                   int32_t dist_bytes, const double *weight, double pick_weight, double *head_keys,
                   double *head_terms, double *head_last, int32_t *below, int64_t buckets,
                   double bucket_scale, double bucket_offset, const double *edges, const double *g,
-                  double w_low, const int64_t *stairs, int64_t n_stairs, double *score)
+                  double w_low, const int64_t *stairs, int64_t n_stairs, double *score,
+                  int64_t threads)
 {
-    if (dist_bytes == 4)
-        add_bounds_f32(n, t, h, released, column, weight, pick_weight, head_keys, head_terms,
-                       head_last, below, buckets, bucket_scale, bucket_offset, edges, g, w_low,
-                       stairs, n_stairs, score);
-    else if (dist_bytes == 8)
-        add_bounds_f64(n, t, h, released, column, weight, pick_weight, head_keys, head_terms,
-                       head_last, below, buckets, bucket_scale, bucket_offset, edges, g, w_low,
-                       stairs, n_stairs, score);
-    else
+    if (dist_bytes != 4 && dist_bytes != 8)
         return -2;
+    bound_rows lower = {0, n, t, h, released, column, dist_bytes, weight, pick_weight, head_keys,
+                        head_terms, head_last, below, buckets, bucket_scale, bucket_offset, edges,
+                        g, w_low, stairs, n_stairs, score};
+    bound_rows upper = lower;
+    pthread_t helper;
+    if (threads > 1 && n >= 8192) {
+        lower.hi = upper.lo = n / 2;
+        if (pthread_create(&helper, NULL, bounds_of_rows, &upper) == 0) {
+            bounds_of_rows(&lower);
+            pthread_join(helper, NULL);
+            return 0;
+        }
+        lower.hi = n;
+    }
+    bounds_of_rows(&lower);
     return 0;
 }
 

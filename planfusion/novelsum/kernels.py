@@ -18,7 +18,7 @@ _lib = ctypes.CDLL(_kernels.__file__)
 _i64, _i32, _f64, _ptr = ctypes.c_int64, ctypes.c_int32, ctypes.c_double, ctypes.c_void_p
 _lib.pf_add_bounds.restype = ctypes.c_int
 _lib.pf_add_bounds.argtypes = [_i64, _i64, _i64, _i32, _ptr, _i32, _ptr, _f64, _ptr, _ptr, _ptr, _ptr, _i64, _f64]
-_lib.pf_add_bounds.argtypes += [_f64, _ptr, _ptr, _f64, _ptr, _i64, _ptr]
+_lib.pf_add_bounds.argtypes += [_f64, _ptr, _ptr, _f64, _ptr, _i64, _ptr, _i64]
 _lib.pf_promote.restype = ctypes.c_int
 _lib.pf_promote.argtypes = [_i64, _ptr, _i64, _ptr, _i64, _i64, _ptr, _i64, _i32, _ptr, _ptr, _i32, _ptr, _i32]
 _lib.pf_promote.argtypes += [_ptr, _ptr, _ptr]
@@ -63,11 +63,11 @@ class SelectionKernels:
 
     def __init__(
         self, *, released: bool, weight, pick_weight, head_keys, head_terms, head_last, below, score, hot,
-        matrix, staged, sorted_picks, known, g, stairs,
+        matrix, staged, sorted_picks, known, g, stairs, threads: int = 1,
     ):  # fmt: skip
         f64 = np.float64
         self.n, self.h = head_keys.shape
-        self.released = int(released)
+        self.released, self.threads = int(released), threads
         self.buckets = below.shape[1] - 1
         self.budget = matrix.shape[1]
         self.dist_dtype = matrix.dtype
@@ -97,7 +97,7 @@ class SelectionKernels:
             self.n, t, self.h, self.released, _address(column, column.dtype, "column"), column.dtype.itemsize,
             self.weight, pick_weight, self.head_keys, self.head_terms, self.head_last, self.below, self.buckets,
             bucket_scale, bucket_offset, _address(edges, np.float64, "edges"), self.g, w_low, self.stairs,
-            self.n_stairs, self.score,
+            self.n_stairs, self.score, self.threads,
         )  # fmt: skip
         if status != 0:
             raise TypeError(f"add_bounds: unsupported distance dtype {column.dtype}")

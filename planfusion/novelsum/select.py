@@ -55,7 +55,7 @@ PROMOTE_BATCH = 32
 CONTENDERS = 512  # cold candidates ranked per pass over the pool's bounds
 COOL_MARGIN = 0.002
 STAGE = 64  # new distance columns staged before they are written into the row-major matrix
-THREADS = min(2, len(os.sched_getaffinity(0)))  # threads of the pool's distance pass
+THREADS = min(2, len(os.sched_getaffinity(0)))  # threads of the passes over the whole pool
 HOT_BYTES = 2 << 30  # memory for the hot set's (rows, budget) keys, terms and ranks
 
 Progress = Callable[[int, int, float], None]  # (picks so far, budget, seconds elapsed)
@@ -239,7 +239,7 @@ class _LazyGreedy:
             released=variant == "released", weight=self.weight, pick_weight=self.pick_weight,
             head_keys=self.head_keys, head_terms=self.head_terms, head_last=self.head_last, below=self.below,
             score=self.score, hot=self.hot, matrix=self.dist.matrix, staged=self.dist.staged,
-            sorted_picks=self.sorted_picks, known=self.known, g=self.g, stairs=self.stairs,
+            sorted_picks=self.sorted_picks, known=self.known, g=self.g, stairs=self.stairs, threads=THREADS,
         )  # fmt: skip
 
     def _keys_terms(self, d: np.ndarray, rows: np.ndarray | slice, t: int | slice) -> tuple[np.ndarray, np.ndarray]:
