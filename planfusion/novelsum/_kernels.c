@@ -391,26 +391,70 @@ PF_PROMOTE(promote_f32_i32, float, int32_t)
 PF_PROMOTE(promote_f64_i16, double, int16_t)
 PF_PROMOTE(promote_f64_i32, double, int32_t)
 
-/* Dispatch on the distance type (float32 or float64) and the pick index type (int16 or int32). */
+typedef struct {
+    int64_t m;
+    const int64_t *rows;
+    int64_t t;
+    const void *matrix;
+    int64_t budget, flushed;
+    const void *staged;
+    int64_t n;
+    int32_t dist_bytes;
+    const double *weight, *pick_weight;
+    int32_t released;
+    void *sorted_picks;
+    int32_t index_bytes;
+    int64_t *known;
+    const double *g;
+    double *exact;
+    int status;
+} promotion;
+
+static void *promote_rows(void *job)
+{
+    promotion *p = job;
+#define CALL_PROMOTE(NAME)                                                                          \
+    NAME(p->m, p->rows, p->t, p->matrix, p->budget, p->flushed, p->staged, p->n, p->weight,        \
+         p->pick_weight, p->released, p->sorted_picks, p->known, p->g, p->exact)
+    if (p->dist_bytes == 4 && p->index_bytes == 2)
+        p->status = CALL_PROMOTE(promote_f32_i16);
+    else if (p->dist_bytes == 4 && p->index_bytes == 4)
+        p->status = CALL_PROMOTE(promote_f32_i32);
+    else if (p->dist_bytes == 8 && p->index_bytes == 2)
+        p->status = CALL_PROMOTE(promote_f64_i16);
+    else if (p->dist_bytes == 8 && p->index_bytes == 4)
+        p->status = CALL_PROMOTE(promote_f64_i32);
+    else
+        p->status = -2;
+#undef CALL_PROMOTE
+    return NULL;
+}
+
+/* Promotion of m candidates (dist_bytes 4 / 8: float32 / float64 distances, index_bytes 2 / 4:
+ * int16 / int32 sorted_picks), the rows split over two threads when threads > 1 and the work
+ * (m * t) pays for starting one. Returns 0, -1 (no memory) or -2 (unsupported types). */
 int pf_promote(int64_t m, const int64_t *rows, int64_t t, const void *matrix, int64_t budget,
                int64_t flushed, const void *staged, int64_t n, int32_t dist_bytes,
                const double *weight, const double *pick_weight, int32_t released,
                void *sorted_picks, int32_t index_bytes, int64_t *known, const double *g,
-               double *exact)
+               double *exact, int64_t threads)
 {
-    if (dist_bytes == 4 && index_bytes == 2)
-        return promote_f32_i16(m, rows, t, matrix, budget, flushed, staged, n, weight, pick_weight,
-                               released, sorted_picks, known, g, exact);
-    if (dist_bytes == 4 && index_bytes == 4)
-        return promote_f32_i32(m, rows, t, matrix, budget, flushed, staged, n, weight, pick_weight,
-                               released, sorted_picks, known, g, exact);
-    if (dist_bytes == 8 && index_bytes == 2)
-        return promote_f64_i16(m, rows, t, matrix, budget, flushed, staged, n, weight, pick_weight,
-                               released, sorted_picks, known, g, exact);
-    if (dist_bytes == 8 && index_bytes == 4)
-        return promote_f64_i32(m, rows, t, matrix, budget, flushed, staged, n, weight, pick_weight,
-                               released, sorted_picks, known, g, exact);
-    return -2;
+    promotion lower = {m, rows, t, matrix, budget, flushed, staged, n, dist_bytes, weight,
+                       pick_weight, released, sorted_picks, index_bytes, known, g, exact, 0};
+    promotion upper = lower;
+    pthread_t helper;
+    if (threads > 1 && m > 1 && m * t >= 16384) {
+        lower.m = m / 2;
+        upper.m = m - m / 2, upper.rows = rows + m / 2, upper.exact = exact + m / 2;
+        if (pthread_create(&helper, NULL, promote_rows, &upper) == 0) {
+            promote_rows(&lower);
+            pthread_join(helper, NULL);
+            return lower.status ? lower.status : upper.status;
+        }
+        lower.m = m;
+    }
+    promote_rows(&lower);
+    return lower.status;
 }
 
 /* One pick's exact change of every hot row's score. A hot row keeps, per earlier pick u, its key,

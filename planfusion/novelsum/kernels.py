@@ -21,7 +21,7 @@ _lib.pf_add_bounds.argtypes = [_i64, _i64, _i64, _i32, _ptr, _i32, _ptr, _f64, _
 _lib.pf_add_bounds.argtypes += [_f64, _ptr, _ptr, _f64, _ptr, _i64, _ptr, _i64]
 _lib.pf_promote.restype = ctypes.c_int
 _lib.pf_promote.argtypes = [_i64, _ptr, _i64, _ptr, _i64, _i64, _ptr, _i64, _i32, _ptr, _ptr, _i32, _ptr, _i32]
-_lib.pf_promote.argtypes += [_ptr, _ptr, _ptr]
+_lib.pf_promote.argtypes += [_ptr, _ptr, _ptr, _i64]
 _lib.pf_update_hot.restype = None
 _lib.pf_update_hot.argtypes = [_i64, _i64, _i64, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr]
 _lib.pf_distances.restype = None
@@ -110,7 +110,7 @@ class SelectionKernels:
         status = _lib.pf_promote(
             len(rows), rows.ctypes.data, t, self.matrix, self.budget, flushed, self.staged, self.n,
             self.dist_dtype.itemsize, self.weight, self.pick_weight, self.released, self.sorted_picks,
-            self.index_bytes, self.known, self.g, exact.ctypes.data,
+            self.index_bytes, self.known, self.g, exact.ctypes.data, self.threads,
         )  # fmt: skip
         if status != 0:
             raise MemoryError(f"promote: no memory for {t} picks' keys")

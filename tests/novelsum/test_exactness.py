@@ -166,3 +166,11 @@ def test_contributors_are_the_largest_weighted_terms(variant):
         assert s.contributors[step][: len(top)].tolist() == picks[top].tolist(), f"step {step}"
         np.testing.assert_allclose(s.contributions[step][: len(top)], terms[top], rtol=1e-5)
         assert s.contributions[step].sum() <= s.scores[step] * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("variant", ["magicagent", "released"])
+def test_large_pool_with_threaded_passes(variant):
+    """A pool large enough (>= 8192 rows) that the distance and bound passes split over two threads."""
+    x = clustered_embeddings(9000, 32, n_clusters=30, random_state=11)
+    s = novel_select(x, 25, variant=variant, random_state=4)
+    assert_exact(x, s, variant, 1.0, 0.5, steps=25)

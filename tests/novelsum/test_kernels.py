@@ -8,10 +8,10 @@ from planfusion.novelsum.kernels import SelectionKernels
 from planfusion.novelsum.scoring import score_sums
 
 
-def kernels_for(n, budget, *, released=False, score=None, hot=None, dist_dtype=np.float32, seed=0):
+def kernels_for(n, budget, *, released=False, score=None, hot=None, dist_dtype=np.float32, seed=0, threads=1):
     rng = np.random.default_rng(seed)
     matrix = np.zeros((n, budget), dtype=dist_dtype)
-    staged = np.zeros((8, n), dtype=dist_dtype)
+    staged = np.zeros((8, n), dtype=dist_dtype)  # STAGE = 8 here
     arrays = dict(
         weight=rng.uniform(0.3, 3.0, n), pick_weight=np.zeros(budget), head_keys=np.zeros((n, 4)),
         head_terms=np.zeros((n, 4)), head_last=np.zeros(n), below=np.zeros((n, 33), dtype=np.int32),
@@ -20,7 +20,7 @@ def kernels_for(n, budget, *, released=False, score=None, hot=None, dist_dtype=n
         known=np.zeros(n, dtype=np.int64), g=np.concatenate([[0.0], 1.0 / np.arange(1, budget + 2)]),
         stairs=np.array([2, 4], dtype=np.int64),
     )  # fmt: skip
-    return SelectionKernels(released=released, **arrays), arrays
+    return SelectionKernels(released=released, threads=threads, **arrays), arrays
 
 
 def test_contenders_are_the_highest_cold_bounds_lowest_index_first():
@@ -41,15 +41,16 @@ def test_contenders_are_the_highest_cold_bounds_lowest_index_first():
 
 @pytest.mark.parametrize("released", [False, True])
 @pytest.mark.parametrize("dist_dtype", [np.float32, np.float64])
-def test_promote_equals_a_full_sort_again_after_new_picks(released, dist_dtype):
-    n, budget, stage = 50, 40, 8
-    kernels, a = kernels_for(n, budget, released=released, dist_dtype=dist_dtype)
+@pytest.mark.parametrize("threads", [1, 2])  # 2: the rows split over two threads (64 rows x 300 picks)
+def test_promote_equals_a_full_sort_again_after_new_picks(released, dist_dtype, threads):
+    n, budget, stage = 200, 300, 8
+    kernels, a = kernels_for(n, budget, released=released, dist_dtype=dist_dtype, threads=threads)
     rng = np.random.default_rng(2)
     d = np.round(rng.uniform(0, 2, (n, budget)), 2).astype(dist_dtype)  # rounded: equal keys happen
     d[:, 7] = d[:, 3]  # exact duplicates of an earlier pick
     a["pick_weight"][:] = rng.uniform(0.3, 3.0, budget)
-    rows = np.array([0, 5, 17, 49])
-    for t in (12, 13, 30, 40):  # the same rows again: only the picks made since get placed
+    rows = np.sort(rng.choice(n, 64, replace=False))
+    for t in (12, 13, 200, 300):  # the same rows again: only the picks made since get placed
         flushed = (t - 1) // stage * stage
         a["matrix"][:, :flushed] = d[:, :flushed]
         a["staged"][: t - flushed] = d[:, flushed:t].T
@@ -62,3 +63,16 @@ def test_promote_equals_a_full_sort_again_after_new_picks(released, dist_dtype):
             keys = (a["weight"][rows, None] + a["pick_weight"][:t]) * keys
         assert (a["sorted_picks"][rows, :t] == np.argsort(keys, axis=1, kind="stable")).all()
         assert (a["known"][rows] == t).all()
+
+
+@pytest.mark.parametrize("n, dim", [(50, 40), (9000, 384)])  # 9000 rows: two threads; 40: a partial block
+def test_cosine_distances_equal_numpy(n, dim):
+    from planfusion.novelsum.kernels import cosine_distances
+
+    x = np.random.default_rng(3).standard_normal((n, dim)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    x[1] = x[0]  # distance 0 (clipped, never negative)
+    out = cosine_distances(x, 0, np.empty(n, dtype=np.float32), threads=2)
+    expected = np.clip(1.0 - x.astype(np.float64) @ x[0].astype(np.float64), 0.0, 2.0)
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+    assert out.min() >= 0.0
