@@ -23,8 +23,9 @@ How it stays exact without rescanning (lazy greedy with proven upper bounds):
   exact score, so dropping one never changes a pick. Ties go to the lowest index. Nothing is
   truncated or approximated: the picks equal those of rescanning everything (tests check this
   against a float64 brute force).
-- The loops that touch every candidate or every pick of a row (bound update, promotion, hot-set
-  update, choice of contenders) are compiled (kernels.py); this module keeps the state and the logic.
+- The loops that touch every candidate or every pick of a row (distances, bound update, promotion,
+  hot-set update, choice of contenders) are compiled (kernels.py), the passes over the pool on
+  THREADS threads; this module keeps the state and the logic.
 """
 
 from __future__ import annotations
