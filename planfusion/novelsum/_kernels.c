@@ -125,7 +125,7 @@ void pf_distances(int64_t n, int64_t dim, const float *x, const float *v, float 
  *   score: (n,) bounds, raised in place
  */
 #define PF_ADD_BOUNDS(NAME, DIST)                                                                   \
-    static void NAME(int64_t lo, int64_t hi, int64_t t, int64_t h, int32_t released, const DIST *column,         \
+    static void NAME(int64_t lo, int64_t hi, int64_t t, int64_t h, int32_t released, const DIST *column, \
                      const double *weight, double pick_weight, double *head_keys, double *head_terms, \
                      double *head_last, int32_t *below, int64_t buckets, double bucket_scale,       \
                      double bucket_offset, const double *edges, const double *g, double w_low,      \
@@ -486,6 +486,64 @@ void pf_update_hot(int64_t m, int64_t t, int64_t budget, const double *new_keys,
         score[ids[r]] = exact[r];
         row_keys[t] = key, row_terms[t] = new_terms[r], row_ranks[t] = (int32_t)rank;
     }
+}
+
+/* Staged distance columns into the matrix: staged (cols, n) -> columns [at, at + cols) of the
+ * row-major (n, budget) matrix, rows lo..hi-1, in tiles of 64 rows (a tile's destination lines stay
+ * in L1 while its columns are written). */
+#define PF_FLUSH(NAME, DIST)                                                                        \
+    static void NAME(const DIST *staged, int64_t cols, int64_t n, DIST *matrix, int64_t budget,     \
+                     int64_t at, int64_t lo, int64_t hi)                                            \
+    {                                                                                               \
+        for (int64_t i0 = lo; i0 < hi; i0 += 64) {                                                  \
+            const int64_t i1 = i0 + 64 < hi ? i0 + 64 : hi;                                         \
+            for (int64_t u = 0; u < cols; u++)                                                      \
+                for (int64_t i = i0; i < i1; i++)                                                   \
+                    matrix[i * budget + at + u] = staged[u * n + i];                                \
+        }                                                                                           \
+    }
+
+PF_FLUSH(flush_f32, float)
+PF_FLUSH(flush_f64, double)
+
+typedef struct {
+    const void *staged;
+    int64_t cols, n;
+    void *matrix;
+    int64_t budget, at, lo, hi;
+    int32_t dist_bytes;
+} flush_rows;
+
+static void *flush_of_rows(void *job)
+{
+    const flush_rows *f = job;
+    if (f->dist_bytes == 4)
+        flush_f32(f->staged, f->cols, f->n, f->matrix, f->budget, f->at, f->lo, f->hi);
+    else
+        flush_f64(f->staged, f->cols, f->n, f->matrix, f->budget, f->at, f->lo, f->hi);
+    return NULL;
+}
+
+/* The flush over all n rows (dist_bytes 4 / 8: float32 / float64), split over two threads as in
+ * pf_distances. */
+int pf_flush(const void *staged, int64_t cols, int64_t n, void *matrix, int64_t budget, int64_t at,
+             int32_t dist_bytes, int64_t threads)
+{
+    if (dist_bytes != 4 && dist_bytes != 8)
+        return -2;
+    flush_rows lower = {staged, cols, n, matrix, budget, at, 0, n, dist_bytes}, upper = lower;
+    pthread_t helper;
+    if (threads > 1 && n >= 8192) {
+        lower.hi = upper.lo = n / 2;
+        if (pthread_create(&helper, NULL, flush_of_rows, &upper) == 0) {
+            flush_of_rows(&lower);
+            pthread_join(helper, NULL);
+            return 0;
+        }
+        lower.hi = n;
+    }
+    flush_of_rows(&lower);
+    return 0;
 }
 
 /* Is (bound a, row ra) a worse contender than (b, rb)? Lower bound, or equal bound and higher row. */

@@ -30,6 +30,8 @@ _lib.pf_update_hot.restype = None
 _lib.pf_update_hot.argtypes = [_i64, _i64, _i64, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr]
 _lib.pf_distances.restype = None
 _lib.pf_distances.argtypes = [_i64, _i64, _ptr, _ptr, _ptr, _i64]
+_lib.pf_flush.restype = ctypes.c_int
+_lib.pf_flush.argtypes = [_ptr, _i64, _i64, _ptr, _i64, _i64, _i32, _i64]
 _lib.pf_contenders.restype = _i64
 _lib.pf_contenders.argtypes = [_i64, _ptr, _ptr, _f64, _i64, _ptr, _ptr]
 
@@ -43,6 +45,20 @@ def cosine_distances(unit: np.ndarray, j: int, out: np.ndarray, threads: int = 2
         _address(out, np.float32, "out"), threads,
     )  # fmt: skip
     return out
+
+
+def flush_columns(staged: np.ndarray, cols: int, matrix: np.ndarray, at: int, threads: int = 2) -> None:
+    """matrix[:, at : at + cols] = staged[:cols].T for staged (STAGE, N) and matrix (N, budget), both
+    float32 or both float64, rows split over ``threads`` (at most 2) threads."""
+    n, budget = matrix.shape
+    if staged.dtype != matrix.dtype or staged.shape[1] != n or not 0 <= at <= budget - cols:
+        raise ValueError(f"cannot flush {cols} staged columns {staged.shape} into {matrix.shape} at {at}")
+    status = _lib.pf_flush(
+        _address(staged, staged.dtype, "staged"), cols, n, _address(matrix, matrix.dtype, "matrix"), budget, at,
+        matrix.dtype.itemsize, threads,
+    )  # fmt: skip
+    if status != 0:
+        raise TypeError(f"flush: distances must be float32 or float64, got {matrix.dtype}")
 
 
 def _address(a: np.ndarray, dtype, name: str) -> int:

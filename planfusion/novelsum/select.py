@@ -129,7 +129,7 @@ class _PickColumns:
         self.staged[self.count - self.flushed] = column
         self.count += 1
         if self.count - self.flushed == len(self.staged):
-            self.matrix[:, self.flushed : self.count] = self.staged.T
+            kernels.flush_columns(self.staged, len(self.staged), self.matrix, self.flushed, THREADS)
             self.flushed = self.count
 
     def rows(self, rows: np.ndarray | slice | list, t: int) -> np.ndarray:

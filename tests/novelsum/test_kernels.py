@@ -76,3 +76,17 @@ def test_cosine_distances_equal_numpy(n, dim):
     expected = np.clip(1.0 - x.astype(np.float64) @ x[0].astype(np.float64), 0.0, 2.0)
     np.testing.assert_allclose(out, expected, atol=1e-6)
     assert out.min() >= 0.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [100, 9000])  # 9000 rows: two threads
+def test_flush_columns_is_a_transposed_copy(dtype, n):
+    from planfusion.novelsum.kernels import flush_columns
+
+    staged = np.random.default_rng(4).random((8, n)).astype(dtype)
+    matrix = np.full((n, 30), -1.0, dtype=dtype)
+    flush_columns(staged, 5, matrix, 20, threads=2)
+    assert (matrix[:, 20:25] == staged[:5].T).all()
+    assert (matrix[:, :20] == -1).all() and (matrix[:, 25:] == -1).all()
+    with pytest.raises(ValueError, match="cannot flush"):
+        flush_columns(staged, 5, matrix, 26)
