@@ -12,7 +12,8 @@ How it stays exact without rescanning (lazy greedy with proven upper bounds):
   the new pick's rank and the keys it displaces (for the released variant, whose keys spread
   widely, with a staircase of bucket edges above the new key). The buckets sit where the
   keys are (equal widths between quantiles of sampled keys, moved to the picks' keys at REBUCKET_AT
-  picks, counts rebuilt).
+  picks, counts rebuilt). At REFRESH_AT picks every cold candidate is scored exactly once, so early
+  bound slack does not make most of the pool come up for promotion one row at a time.
 - A candidate is picked only when its exact score is strictly above every bound; otherwise the
   highest bounds are promoted (scored exactly) in bound order until the next bound falls below the
   best exact score. A promoted row remembers its picks in key order, so a re-promotion only places
