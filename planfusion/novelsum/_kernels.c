@@ -64,6 +64,22 @@ __attribute__((target("avx2,fma"))) static void distances_avx2(const float *x, i
 }
 #endif
 
+/* Passes over at least this many rows split them over two threads (a thread start costs tens of
+ * microseconds; the passes are memory-bound, and two cores draw more bandwidth than one). */
+#define SPLIT_ROWS 8192
+
+/* work(first) here and work(second) on a new thread; both here, in turn, if none can start. */
+static void run_halves(void *(*work)(void *), void *first, void *second)
+{
+    pthread_t helper;
+    const int started = pthread_create(&helper, NULL, work, second) == 0;
+    work(first);
+    if (started)
+        pthread_join(helper, NULL);
+    else
+        work(second);
+}
+
 typedef struct {
     const float *x;
     int64_t dim;
@@ -86,30 +102,33 @@ static void *distances_of_rows(void *job)
     return NULL;
 }
 
+static int has_avx2_fma(void)
+{
+#if defined(__x86_64__)
+    static int known = -1; /* the CPU does not change: ask once */
+    if (known < 0) {
+        __builtin_cpu_init();
+        known = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return known;
+#else
+    return 0;
+#endif
+}
+
 /* Cosine distances of all n unit rows of x (n, dim) to v, into out (n,), float32 throughout:
- * the floor of every pick, one read of the pool. The rows are split over two threads when
- * threads > 1 and n is large enough to pay for starting one (these loops are memory-bound, and
- * two cores draw more bandwidth than one). */
+ * the floor of every pick, one read of the pool; rows split over two threads when threads > 1
+ * and n >= SPLIT_ROWS. */
 void pf_distances(int64_t n, int64_t dim, const float *x, const float *v, float *out,
                   int64_t threads)
 {
-    int avx2 = 0;
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#endif
-    distance_rows lower = {x, dim, v, 0, n, out, avx2}, upper = lower;
-    pthread_t helper;
-    if (threads > 1 && n >= 8192) {
+    distance_rows lower = {x, dim, v, 0, n, out, has_avx2_fma()}, upper = lower;
+    if (threads > 1 && n >= SPLIT_ROWS) {
         lower.hi = upper.lo = n / 2;
-        if (pthread_create(&helper, NULL, distances_of_rows, &upper) == 0) {
-            distances_of_rows(&lower);
-            pthread_join(helper, NULL);
-            return;
-        }
-        lower.hi = n;
+        run_halves(distances_of_rows, &lower, &upper);
+    } else {
+        distances_of_rows(&lower);
     }
-    distances_of_rows(&lower);
 }
 
 /* One pick's upper bound on every candidate's score rise, with the candidate's head and key counts
@@ -219,8 +238,8 @@ static void *bounds_of_rows(void *job)
     return NULL;
 }
 
-/* The bound pass over all n candidates (dist_bytes 4: float32 distances, 8: float64), its rows
- * split over two threads as in pf_distances. */
+/* The bound pass over all n candidates (dist_bytes 4: float32 distances, 8: float64), rows split
+ * over two threads as in pf_distances. */
 int pf_add_bounds(int64_t n, int64_t t, int64_t h, int32_t released, const void *column,
                   int32_t dist_bytes, const double *weight, double pick_weight, double *head_keys,
                   double *head_terms, double *head_last, int32_t *below, int64_t buckets,
@@ -234,17 +253,12 @@ int pf_add_bounds(int64_t n, int64_t t, int64_t h, int32_t released, const void 
                         head_terms, head_last, below, buckets, bucket_scale, bucket_offset, edges,
                         g, w_low, stairs, n_stairs, score};
     bound_rows upper = lower;
-    pthread_t helper;
-    if (threads > 1 && n >= 8192) {
+    if (threads > 1 && n >= SPLIT_ROWS) {
         lower.hi = upper.lo = n / 2;
-        if (pthread_create(&helper, NULL, bounds_of_rows, &upper) == 0) {
-            bounds_of_rows(&lower);
-            pthread_join(helper, NULL);
-            return 0;
-        }
-        lower.hi = n;
+        run_halves(bounds_of_rows, &lower, &upper);
+    } else {
+        bounds_of_rows(&lower);
     }
-    bounds_of_rows(&lower);
     return 0;
 }
 
@@ -432,7 +446,7 @@ static void *promote_rows(void *job)
 
 /* Promotion of m candidates (dist_bytes 4 / 8: float32 / float64 distances, index_bytes 2 / 4:
  * int16 / int32 sorted_picks), the rows split over two threads when threads > 1 and the work
- * (m * t) pays for starting one. Returns 0, -1 (no memory) or -2 (unsupported types). */
+ * (m * t) is at least 2 * SPLIT_ROWS. Returns 0, -1 (no memory) or -2 (unsupported types). */
 int pf_promote(int64_t m, const int64_t *rows, int64_t t, const void *matrix, int64_t budget,
                int64_t flushed, const void *staged, int64_t n, int32_t dist_bytes,
                const double *weight, const double *pick_weight, int32_t released,
@@ -442,16 +456,11 @@ int pf_promote(int64_t m, const int64_t *rows, int64_t t, const void *matrix, in
     promotion lower = {m, rows, t, matrix, budget, flushed, staged, n, dist_bytes, weight,
                        pick_weight, released, sorted_picks, index_bytes, known, g, exact, 0};
     promotion upper = lower;
-    pthread_t helper;
-    if (threads > 1 && m > 1 && m * t >= 16384) {
+    if (threads > 1 && m > 1 && m * t >= 2 * SPLIT_ROWS) {
         lower.m = m / 2;
         upper.m = m - m / 2, upper.rows = rows + m / 2, upper.exact = exact + m / 2;
-        if (pthread_create(&helper, NULL, promote_rows, &upper) == 0) {
-            promote_rows(&lower);
-            pthread_join(helper, NULL);
-            return lower.status ? lower.status : upper.status;
-        }
-        lower.m = m;
+        run_halves(promote_rows, &lower, &upper);
+        return lower.status ? lower.status : upper.status;
     }
     promote_rows(&lower);
     return lower.status;
@@ -532,17 +541,12 @@ int pf_flush(const void *staged, int64_t cols, int64_t n, void *matrix, int64_t 
     if (dist_bytes != 4 && dist_bytes != 8)
         return -2;
     flush_rows lower = {staged, cols, n, matrix, budget, at, 0, n, dist_bytes}, upper = lower;
-    pthread_t helper;
-    if (threads > 1 && n >= 8192) {
+    if (threads > 1 && n >= SPLIT_ROWS) {
         lower.hi = upper.lo = n / 2;
-        if (pthread_create(&helper, NULL, flush_of_rows, &upper) == 0) {
-            flush_of_rows(&lower);
-            pthread_join(helper, NULL);
-            return 0;
-        }
-        lower.hi = n;
+        run_halves(flush_of_rows, &lower, &upper);
+    } else {
+        flush_of_rows(&lower);
     }
-    flush_of_rows(&lower);
     return 0;
 }
 
