@@ -5,53 +5,47 @@ import time
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.family_vectors import load_vectors
-from assets.partitions import family_partitions
+from assets.settings import PipelineSettingsResource, launchpad_config
+from assets.spec import stage_asset
 from assets.task_embeddings import task_embeddings
-from assets.warehouse_io import POOL, RETRY, connection, count_rows, preview, provenance, table_metadata, with_provenance
-from planfusion import warehouse
+from assets.warehouse_io import connection, preview, provenance, table_metadata, with_provenance
+from planfusion import tables, warehouse
 from planfusion.stages.selection import density_rows
 
-CODE_VERSION = "1"
+DensityConfig = launchpad_config("density")
 
 
-class DensityConfig(dg.Config):
-    k: int = 10
-
-
-@dg.asset(
-    partitions_def=family_partitions,
-    deps=[task_embeddings],
-    pool=POOL,
-    retry_policy=RETRY,
-    code_version=CODE_VERSION,
-    group_name="planfusion",
-    kinds={"duckdb", "python"},
-)
-def density_factors(context: dg.AssetExecutionContext, config: DensityConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    """sigma = 1 / sum of the distances to the K nearest distinct neighbours, with those neighbours."""
+@stage_asset("density_factors", module=__name__, deps=[task_embeddings], kinds={"duckdb", "python"})
+def density_factors(context: dg.AssetExecutionContext, config: DensityConfig, duckdb: DuckDBResource,
+                    settings: PipelineSettingsResource) -> dg.MaterializeResult:
+    """sigma = 1 / sum of the distances to the K nearest distinct neighbours, with those neighbours. An
+    empty family empties its rows; a family too small for K fails before any write."""
     family = context.partition_key
+    params, overrides = settings.effective("density", config)
     with connection(duckdb) as con:
-        task_ids, _, vectors = load_vectors(con, "family = ?", [family])
-        revision = con.execute("SELECT any_value(model_revision) FROM task_embeddings WHERE family = ?", [family]).fetchone()[0]
-    k = max(1, min(config.k, len(task_ids) - 1))
-    if len(task_ids) < 2:
-        raise dg.Failure(f"{family}: {len(task_ids)} kept tasks; density needs at least 2")
+        task_ids, vectors = tables.family_vectors(con, family)
+        revision = tables.embedding_revision(con, family)
+    if 0 < len(task_ids) <= params.k:
+        raise dg.Failure(f"{family}: density.k={params.k} needs more than {params.k} kept tasks, the family has "
+                         f"{len(task_ids)}: lower density.k in planfusion.yaml or add tasks", allow_retries=False)
     start = time.perf_counter()
-    density, rows = density_rows(task_ids, vectors, k)
+    density, rows = density_rows(task_ids, vectors, params.k) if task_ids else (None, [])
     seconds = time.perf_counter() - start
-    stamp = provenance(context, CODE_VERSION, {"k": k, "k_requested": config.k})
+    if not task_ids:
+        context.log.warning(f"{family}: no kept tasks: the family's density factors are emptied")
+    stamp = provenance(context, settings.lineage(params, overrides))
     for row in rows:
         row["model_revision"] = revision
     with connection(duckdb) as con:
         warehouse.replace_rows(con, "density_factors", with_provenance(rows, family, stamp), family=family)
-        total = count_rows(con, "density_factors")
+        total = tables.count_rows(con, "density_factors")
+        version = tables.data_version(con, "density_factors", family)
+    sigma = sorted(row["sigma"] for row in rows)
     return dg.MaterializeResult(
+        data_version=dg.DataVersion(version),
         metadata=table_metadata("density_factors", len(rows), total, {
-            "k": k,
-            "sigma_min": float(density.sigma.min()),
-            "sigma_median": float(sorted(density.sigma)[len(rows) // 2]),
-            "sigma_max": float(density.sigma.max()),
+            "k": params.k,
+            **({"sigma_min": sigma[0], "sigma_median": sigma[len(sigma) // 2], "sigma_max": sigma[-1]} if sigma else {}),
             "seconds": round(seconds, 3),
             "parameters": dg.MetadataValue.json(stamp["params"]),
             "preview": preview(rows, ["task_id", "sigma", "neighbour_ids"]),

@@ -1,32 +1,18 @@
 """family_selection: NovelSelect per family over the kept tasks."""
 
 import time
-from dataclasses import asdict
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.density_factors import density_factors
-from assets.family_vectors import load_vectors
-from assets.partitions import family_partitions
-from assets.warehouse_io import (
-    POOL, RETRY, connection, count_rows, family_rows, preview, provenance, table_metadata, with_provenance,
-)
-from planfusion import warehouse
+from assets.settings import PipelineSettingsResource, launchpad_config
+from assets.spec import stage_asset
+from assets.warehouse_io import connection, preview, provenance, table_metadata, with_provenance
+from planfusion import tables, warehouse
 from planfusion.stages.selection import SelectionParams, density_from_rows, first_picks_are_argmax, select, selection_rows
 
-CODE_VERSION = "1"
-
-
-class SelectionConfig(dg.Config):
-    """variant: magicagent (MagicAgent Eq. 1, default) or released (the authors' code)."""
-
-    budget: int = 100
-    k: int = 10
-    kappa1: float = 1.0
-    kappa2: float = 0.5
-    variant: str = "magicagent"
-    seed: int = 0
+SelectionConfig = launchpad_config("selection")
 
 
 def selection_progress(context: dg.AssetExecutionContext, label: str):
@@ -37,39 +23,43 @@ def selection_progress(context: dg.AssetExecutionContext, label: str):
     return report
 
 
-@dg.asset(
-    partitions_def=family_partitions,
-    deps=[density_factors],
-    pool=POOL,
-    retry_policy=RETRY,
-    code_version=CODE_VERSION,
-    group_name="planfusion",
-    kinds={"duckdb", "python"},
-    check_specs=[dg.AssetCheckSpec("selection_is_exact", asset="family_selection", blocking=True,
-                                   description="meets its budget; first picks are the arg-max of a brute-force re-score")],
-)
-def family_selection(context: dg.AssetExecutionContext, config: SelectionConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    """The family's diverse subset: pick order, novelty at pick, and the picks that made it novel."""
+@stage_asset("family_selection", module=__name__, deps=[density_factors], kinds={"duckdb", "python"}, check_specs=[
+    dg.AssetCheckSpec("selection_is_exact", asset="family_selection", blocking=True,
+                      description="meets its budget; first picks are the arg-max of a brute-force re-score")])
+def family_selection(context: dg.AssetExecutionContext, config: SelectionConfig, duckdb: DuckDBResource,
+                     settings: PipelineSettingsResource) -> dg.MaterializeResult:
+    """The family's diverse subset: pick order, novelty at pick, and the picks that made it novel. The
+    density factors (and their K) are density_factors' rows: lineage records the K they were made with."""
     family = context.partition_key
+    asked, overrides = settings.effective("selection", config)
     with connection(duckdb) as con:
-        task_ids, _, vectors = load_vectors(con, "family = ?", [family])
-        density = density_from_rows(task_ids, family_rows(
-            con, "SELECT task_id, sigma, k, neighbour_ids, neighbour_distances FROM density_factors WHERE family = ?", family))
-    asked = SelectionParams(**config.model_dump())
-    params = asked.for_pool(len(task_ids))
-    start = time.perf_counter()
-    selection = select(vectors, params, density, selection_progress(context, family))
-    seconds = time.perf_counter() - start
-    rows = selection_rows(task_ids, selection)
-    problems = first_picks_are_argmax(vectors, density.sigma, selection.order, params)
-    stamp = provenance(context, CODE_VERSION, asdict(params) | {"budget_requested": asked.budget})
-    for row in rows:
-        row.update(variant=params.variant, budget=params.budget, k=params.k, kappa1=params.kappa1,
-                   kappa2=params.kappa2, seed=params.seed)
+        task_ids, vectors = tables.family_vectors(con, family)
+        stored = tables.density_rows(con, family)
+    rows, problems, params, seconds = [], [], None, 0.0
+    if task_ids:
+        density = density_from_rows(task_ids, stored)
+        params = SelectionParams(asked.budget, density.k, asked.kappa1, asked.kappa2, asked.variant, asked.seed)
+        params = params.for_pool(len(task_ids))
+        start = time.perf_counter()
+        selection = select(vectors, params, density, selection_progress(context, family))
+        seconds = time.perf_counter() - start
+        rows = selection_rows(task_ids, selection)
+        problems = first_picks_are_argmax(vectors, density.sigma, selection.order, params)
+        for row in rows:
+            row.update(variant=params.variant, budget=params.budget, k=params.k, kappa1=params.kappa1,
+                       kappa2=params.kappa2, seed=params.seed)
+    else:
+        context.log.warning(f"{family}: no kept tasks: the family's selection is emptied and fusion goes on without it")
+    effective = settings.lineage(asked, overrides, k=params.k if params else None,
+                                 budget=params.budget if params else 0)
+    stamp = provenance(context, effective | {"budget_requested": asked.budget})
     with connection(duckdb) as con:
         warehouse.replace_rows(con, "family_selection", with_provenance(rows, family, stamp), family=family)
-        total = count_rows(con, "family_selection")
+        total = tables.count_rows(con, "family_selection")
+        version = tables.data_version(con, "family_selection", family)
+    expected = params.budget if params else 0
     return dg.MaterializeResult(
+        data_version=dg.DataVersion(version),
         metadata=table_metadata("family_selection", len(rows), total, {
             "pool": len(task_ids),
             "selected": len(rows),
@@ -79,7 +69,8 @@ def family_selection(context: dg.AssetExecutionContext, config: SelectionConfig,
         }),
         check_results=[dg.AssetCheckResult(
             check_name="selection_is_exact",
-            passed=len(rows) == params.budget and not problems,
-            metadata={"selected": len(rows), "budget": params.budget, "problems": dg.MetadataValue.json(problems)},
+            passed=len(rows) == expected and not problems,
+            metadata={"family": family, "selected": len(rows), "budget": expected,
+                      "problems": dg.MetadataValue.json(problems)},
         )],
     )

@@ -1,73 +1,80 @@
 """fused_training_set: NovelSelect over the union of the family selections, to a global budget."""
 
-import json
 import time
-from dataclasses import asdict
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.family_selection import family_selection
-from assets.family_vectors import load_vectors
 from assets.resources import PipelinePaths
-from assets.warehouse_io import POOL, RETRY, connection, preview, provenance, table_metadata, with_provenance
-from planfusion import warehouse
+from assets.settings import PipelineSettingsResource, launchpad_config
+from assets.spec import stage_asset
+from assets.warehouse_io import connection, preview, provenance, table_metadata, with_provenance
+from planfusion import tables, warehouse
 from planfusion.stages.fusion import chat_example, fuse, write_exports
 from planfusion.stages.selection import SelectionParams
+from planfusion.tasks import FAMILIES
 
-CODE_VERSION = "1"
-
-
-class FusionConfig(dg.Config):
-    budget: int = 200
-    k: int = 10
-    kappa1: float = 1.0
-    kappa2: float = 0.5
-    variant: str = "magicagent"
-    seed: int = 0
+FusionConfig = launchpad_config("fusion")
+IN_FLIGHT = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+             dg.DagsterRunStatus.STARTED]
 
 
-@dg.asset(
-    deps=[dg.AssetDep(family_selection, partition_mapping=dg.AllPartitionMapping())],
-    pool=POOL,
-    retry_policy=RETRY,
-    code_version=CODE_VERSION,
-    group_name="planfusion",
-    kinds={"duckdb", "parquet"},
-    automation_condition=dg.AutomationCondition.eager(),
-    check_specs=[dg.AssetCheckSpec("covers_every_family", asset="fused_training_set", blocking=True,
-                                   description="every family with kept tasks is in the fused set")],
-)
-def fused_training_set(
-    context: dg.AssetExecutionContext, config: FusionConfig, duckdb: DuckDBResource, paths: PipelinePaths
-) -> dg.MaterializeResult:
+def _family_run_in_flight(context: dg.AssetExecutionContext, family: str) -> bool:
+    runs = context.instance.get_run_records(
+        dg.RunsFilter(statuses=IN_FLIGHT, tags={"dagster/partition": family}), limit=5)
+    return any(r.dagster_run.run_id != context.run.run_id for r in runs)
+
+
+def _refuse_mixed_generations(context: dg.AssetExecutionContext, problems: dict[str, list[str]]) -> None:
+    """A family whose stages disagree is mid-run (wait and retry) or left so by a failed run (fail now,
+    saying which stage to rematerialize): the fused set never mixes two generations of a family."""
+    if not problems:
+        return
+    if any(_family_run_in_flight(context, family) for family in problems):
+        context.log.info(f"waiting for the family runs in flight: {sorted(problems)}")
+        raise dg.RetryRequested(max_retries=20, seconds_to_wait=30)
+    raise dg.Failure("the fused set keeps its last consistent state: "
+                     + "; ".join(f"{family}: {', '.join(p)}" for family, p in problems.items()), allow_retries=False)
+
+
+@stage_asset("fused_training_set", module=__name__, partitioned=False, kinds={"duckdb", "parquet"},
+             deps=[dg.AssetDep(family_selection, partition_mapping=dg.AllPartitionMapping())],
+             automation_condition=dg.AutomationCondition.eager(),
+             check_specs=[dg.AssetCheckSpec("covers_every_family", asset="fused_training_set", blocking=True,
+                                            description="every family with kept tasks is in the fused set")])
+def fused_training_set(context: dg.AssetExecutionContext, config: FusionConfig, duckdb: DuckDBResource,
+                       paths: PipelinePaths, settings: PipelineSettingsResource) -> dg.MaterializeResult:
     """The training mix: density recomputed on the union of the family selections, then NovelSelect."""
+    asked, overrides = settings.effective("fusion", config)
     with connection(duckdb) as con:
-        task_ids, families, vectors = load_vectors(
-            con, "task_id IN (SELECT task_id FROM family_selection s WHERE s.family = task_embeddings.family)", [])
-        family_step = dict(con.execute("SELECT task_id, pick_step FROM family_selection").fetchall())
-        with_kept = [r[0] for r in con.execute(
-            "SELECT DISTINCT family FROM curated_tasks WHERE kept ORDER BY family").fetchall()]
-    if len(task_ids) < 2:
-        raise dg.Failure(f"the family selections hold {len(task_ids)} tasks; fusion needs at least 2")
-    asked = SelectionParams(**config.model_dump())
+        _refuse_mixed_generations(context, {f: p for f in FAMILIES if (p := tables.family_problems(con, f))})
+        task_ids, families, vectors = tables.selected_vectors(con)
+        family_step = tables.family_pick_steps(con)
+        with_kept = tables.families_with_kept_tasks(con)
+    try:
+        params = SelectionParams(asked.budget, asked.k, asked.kappa1, asked.kappa2, asked.variant,
+                                 asked.seed).for_pool(len(task_ids))
+    except ValueError as exc:
+        raise dg.Failure(f"fusion over {len(task_ids)} selected tasks: {exc}: lower fusion.k in planfusion.yaml "
+                         "or select more per family", allow_retries=False) from None
     start = time.perf_counter()
-    rows, report = fuse(task_ids, families, vectors, asked)
+    rows, report = fuse(task_ids, families, vectors, params)
     seconds = time.perf_counter() - start
     for row in rows:
-        row.update(family_pick_step=family_step[row["task_id"]], variant=asked.variant, seed=asked.seed)
+        row.update(family_pick_step=family_step[(row["family"], row["task_id"])], variant=params.variant,
+                   seed=params.seed)
     context.log.info(f"fused {len(rows)} of {len(task_ids)} in {seconds:.1f}s: {report['family_counts']}")
-    stamp = provenance(context, CODE_VERSION, asdict(asked.for_pool(len(task_ids))) | {"budget_requested": asked.budget})
+    stamp = provenance(context, settings.lineage(asked, overrides, budget=params.budget)
+                       | {"budget_requested": asked.budget})
     with connection(duckdb) as con:
-        records = {
-            r[0]: json.loads(r[1])
-            for r in con.execute("SELECT task_id, record FROM raw_tasks WHERE task_id IN "
-                                 "(SELECT unnest(?::VARCHAR[]))", [[row["task_id"] for row in rows]]).fetchall()
-        }
+        records = tables.records_by_id(con, [(row["family"], row["task_id"]) for row in rows])
         warehouse.replace_rows(con, "fused_training_set", with_provenance(rows, None, stamp))
-    files = write_exports([chat_example(records[row["task_id"]], row) for row in rows], paths.exports)
+        version = tables.data_version(con, "fused_training_set")
+    files = write_exports([chat_example(records[(row["family"], row["task_id"])], row) for row in rows], paths.exports)
     missing = sorted(set(with_kept) - set(report["family_counts"]))
     return dg.MaterializeResult(
+        data_version=dg.DataVersion(version),
         metadata=table_metadata("fused_training_set", len(rows), len(rows), {
             "family_counts": dg.MetadataValue.json(report["family_counts"]),
             "family_shares": dg.MetadataValue.json(report["family_shares"]),

@@ -1,70 +1,48 @@
 """raw_tasks: the family's generated tasks plus every task file in inbox/<family>/."""
 
-import json
 import time
 from collections import Counter
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.partitions import family_partitions
 from assets.resources import PipelinePaths
-from assets.warehouse_io import POOL, RETRY, connection, count_rows, preview, provenance, table_metadata, with_provenance
-from planfusion import warehouse
+from assets.settings import PipelineSettingsResource, launchpad_config
+from assets.spec import stage_asset
+from assets.warehouse_io import connection, preview, provenance, table_metadata, with_provenance
+from planfusion import tables, warehouse
 from planfusion.stages.raw import raw_tasks as build_raw_tasks
 
-CODE_VERSION = "1"
+GenerationConfig = launchpad_config("generation")
 
 
-class RawTasksConfig(dg.Config):
-    """Editable in the launchpad. params_json: generator knobs as JSON, e.g. {"levels": [2, 4]};
-    negatives_every: add one seeded negative (a perturbed copy) per that many generated tasks, 0 for none,
-    so curation shows what it catches."""
-
-    n: int = 500
-    seed: int = 0
-    params_json: str = "{}"
-    negatives_every: int = 10
-
-
-@dg.asset(
-    partitions_def=family_partitions,
-    pool=POOL,
-    retry_policy=RETRY,
-    code_version=CODE_VERSION,
-    group_name="planfusion",
-    kinds={"duckdb", "python"},
-    check_specs=[dg.AssetCheckSpec("task_ids_unique", asset="raw_tasks", blocking=True,
-                                   description="task ids are unique within the family")],
-)
-def raw_tasks(
-    context: dg.AssetExecutionContext, config: RawTasksConfig, duckdb: DuckDBResource, paths: PipelinePaths
-) -> dg.MaterializeResult:
+@stage_asset("raw_tasks", module=__name__, kinds={"duckdb", "python"}, check_specs=[
+    dg.AssetCheckSpec("task_ids_unique", asset="raw_tasks", blocking=True,
+                      description="task ids are unique within the family")])
+def raw_tasks(context: dg.AssetExecutionContext, config: GenerationConfig, duckdb: DuckDBResource,
+              paths: PipelinePaths, settings: PipelineSettingsResource) -> dg.MaterializeResult:
     """Generated tasks (seeded) and user task files; a malformed line becomes a row of
     ingest_rejections (file, line, reason) and never stops the rest."""
     family = context.partition_key
-    try:
-        params = json.loads(config.params_json or "{}")
-    except json.JSONDecodeError as e:
-        raise dg.Failure(f"raw_tasks config params_json is not valid JSON: {e}") from None
+    params, overrides = settings.effective("generation", config)
     start = time.perf_counter()
-    raw = build_raw_tasks(family, n=config.n, seed=config.seed, params=params, inbox=paths.inbox,
-                          negatives_every=config.negatives_every)
+    raw = build_raw_tasks(family, n=params.n, seed=params.seed, params=params.params, inbox=paths.inbox,
+                          negatives_every=params.negatives_every)
     built = time.perf_counter() - start
     context.log.info(f"{family}: {raw.counts()} in {built:.1f}s")
-    stamp = provenance(context, CODE_VERSION, {"n": config.n, "seed": config.seed, "params": params,
-                                               "negatives_every": config.negatives_every, "inbox": paths.inbox})
+    stamp = provenance(context, settings.lineage(params, overrides, inbox=paths.inbox))
     rows = with_provenance(raw.rows, family, stamp)
     with connection(duckdb) as con:
         warehouse.replace_rows(con, "raw_tasks", rows, family=family)
         warehouse.replace_rows(con, "ingest_rejections", with_provenance(raw.rejections, family, stamp), family=family)
-        total = count_rows(con, "raw_tasks")
-        duplicates = con.execute(
-            "SELECT task_id, count(*) AS n FROM raw_tasks WHERE family = ? GROUP BY task_id HAVING n > 1 LIMIT 5",
-            [family],
-        ).fetchall()
+        total = tables.count_rows(con, "raw_tasks")
+        duplicates = tables.duplicate_task_ids(con, family)
+        version = tables.data_version(con, "raw_tasks", family) + tables.data_version(con, "ingest_rejections", family)
+    if not rows:
+        context.log.warning(f"{family}: no tasks (n=0 and no inbox files): the family's later stages will be emptied")
     reasons = Counter(r["reason"].split(":")[0] for r in raw.rejections)
     return dg.MaterializeResult(
+        data_version=dg.DataVersion(version),
         metadata=table_metadata("raw_tasks", len(rows), total, {
             **raw.counts(),
             "rejections_by_reason": dg.MetadataValue.json(dict(reasons)),
@@ -78,6 +56,6 @@ def raw_tasks(
         }),
         check_results=[dg.AssetCheckResult(
             check_name="task_ids_unique", passed=not duplicates,
-            metadata={"duplicated_ids": dg.MetadataValue.json([d[0] for d in duplicates])},
+            metadata={"family": family, "duplicated_ids": dg.MetadataValue.json(duplicates)},
         )],
     )

@@ -3,17 +3,14 @@
 import time
 
 import dagster as dg
-import numpy as np
 from dagster_duckdb import DuckDBResource
 
 from assets.curated_tasks import curated_tasks
-from assets.partitions import family_partitions
 from assets.resources import EmbeddingModel
-from assets.warehouse_io import POOL, RETRY, connection, count_rows, family_rows, provenance, table_metadata, with_provenance
-from planfusion import warehouse
+from assets.spec import stage_asset
+from assets.warehouse_io import connection, provenance, table_metadata, with_provenance
+from planfusion import tables, warehouse
 from planfusion.stages.embeddings import embed_texts, text_hash
-
-CODE_VERSION = "1"
 
 
 def _progress(context: dg.AssetExecutionContext, family: str):
@@ -24,39 +21,22 @@ def _progress(context: dg.AssetExecutionContext, family: str):
     return report
 
 
-@dg.asset(
-    partitions_def=family_partitions,
-    deps=[curated_tasks],
-    pool=POOL,
-    retry_policy=RETRY,
-    code_version=CODE_VERSION,
-    group_name="planfusion",
-    kinds={"duckdb", "pytorch"},
-)
-def task_embeddings(context: dg.AssetExecutionContext, duckdb: DuckDBResource, embedding_model: EmbeddingModel) -> dg.MaterializeResult:
+@stage_asset("task_embeddings", module=__name__, deps=[curated_tasks], kinds={"duckdb", "pytorch"})
+def task_embeddings(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
+                    embedding_model: EmbeddingModel) -> dg.MaterializeResult:
     """One L2-normalised vector per kept task; vectors already in embedding_cache for the same text,
     model and revision are reused, so a rerun with nothing new embeds nothing."""
     family = context.partition_key
     embedder = embedding_model.get()
     with connection(duckdb) as con:
-        tasks = family_rows(con, """
-            SELECT c.task_id, r.text FROM curated_tasks c JOIN raw_tasks r USING (family, task_id)
-            WHERE c.family = ? AND c.kept ORDER BY c.task_id""", family)
-        hashes = sorted({text_hash(t["text"]) for t in tasks})
-        cached = {
-            h: np.asarray(v, dtype=np.float32)
-            for h, v in con.execute(
-                "SELECT text_hash, embedding FROM embedding_cache WHERE model_name = ? AND model_revision = ? "
-                "AND text_hash IN (SELECT unnest(?::VARCHAR[]))",
-                [embedder.name, embedder.revision, hashes],
-            ).fetchall()
-        }
+        tasks = tables.kept_texts(con, family)
+        cached = tables.cached_vectors(con, embedder.name, embedder.revision, sorted({text_hash(t["text"]) for t in tasks}))
     context.log.info(f"{family}: {len(tasks)} kept tasks, {len(cached)} distinct texts cached")
     start = time.perf_counter()
     embedded = embed_texts([t["text"] for t in tasks], cached, embedder, _progress(context, family))
     seconds = time.perf_counter() - start
-    stamp = provenance(context, CODE_VERSION, {"model_name": embedder.name, "model_revision": embedder.revision,
-                                               "batch_size": embedder.batch_size})
+    stamp = provenance(context, {"model_name": embedder.name, "model_revision": embedder.revision,
+                                 "batch_size": embedder.batch_size})
     rows = [
         {"task_id": t["task_id"], "text_hash": h, "model_name": embedder.name, "model_revision": embedder.revision,
          "from_cache": bool(hit), "embedding": v}
@@ -69,9 +49,11 @@ def task_embeddings(context: dg.AssetExecutionContext, duckdb: DuckDBResource, e
             for row in fresh.values()
         ])
         warehouse.replace_rows(con, "task_embeddings", with_provenance(rows, family, stamp), family=family)
-        total = count_rows(con, "task_embeddings")
+        total = tables.count_rows(con, "task_embeddings")
+        version = tables.data_version(con, "task_embeddings", family)
     computed = embedded.n_computed
     return dg.MaterializeResult(
+        data_version=dg.DataVersion(version),
         metadata=table_metadata("task_embeddings", len(rows), total, {
             "embedded_now": computed,
             "from_cache": len(rows) - computed,

@@ -1,36 +1,35 @@
-"""Shared plumbing for assets that read and write the DuckDB warehouse: connections with the schema in
-place, provenance columns, and the table metadata the Dagster UI shows."""
+"""Shared plumbing for assets that read and write the DuckDB warehouse: connections that retry only what
+can succeed on retry, provenance columns, and the table metadata the Dagster UI shows."""
 
 from __future__ import annotations
 
 import json
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from planfusion import __version__, warehouse
+from planfusion import warehouse
 
-# Every asset that opens the DuckDB file runs in this pool (limit 1 in dagster.yaml): one writer.
-POOL = "duckdb"
-RETRY = dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+# Lock or I/O contention on the DuckDB file clears up when the other writer finishes: retried.
+# Everything else (bad config, bad data, unwritable folder, full disk) fails at once with its message.
+TRANSIENT_RETRIES = 3
+TRANSIENT_WAIT_SECONDS = 10
 
 
 @contextmanager
 def connection(duckdb_resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection with every table in place; the warehouse folder is created on first use."""
-    if duckdb_resource.database != ":memory:":
-        Path(duckdb_resource.database).parent.mkdir(parents=True, exist_ok=True)
-    with duckdb_resource.get_connection() as con:
-        warehouse.ensure_schema(con)
+    with warehouse.connect(duckdb_resource.database) as con:
         yield con
 
 
-def provenance(context: dg.AssetExecutionContext, code_version: str, params: dict[str, Any]) -> dict[str, Any]:
-    return {"run_id": context.run.run_id, "code_version": f"planfusion {__version__} / {code_version}", "params": params}
+def provenance(context: dg.AssetExecutionContext, params: dict[str, Any]) -> dict[str, Any]:
+    """The columns every row carries: the run, the code version of the stage that wrote it, its params."""
+    code_version = context.assets_def.code_versions_by_key[context.asset_key]
+    return {"run_id": context.run.run_id, "code_version": code_version, "params": params}
 
 
 def with_provenance(rows: Sequence[dict[str, Any]], family: str | None, stamp: dict[str, Any]) -> list[dict[str, Any]]:
@@ -65,11 +64,3 @@ def table_metadata(table: str, rows_written: int, total_rows: int, extra: dict[s
         "dagster/row_count": total_rows,
         **extra,
     }
-
-
-def count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-
-
-def family_rows(con: duckdb.DuckDBPyConnection, sql: str, family: str) -> list[dict[str, Any]]:
-    return warehouse.query(con, sql, [family])

@@ -5,6 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets import ALL_ASSETS
 from assets.resources import EmbeddingModel, PipelinePaths
+from assets.settings import PipelineSettingsResource
 from orchestration import settings
 from orchestration.sensors import automation_sensor, family_pipeline, inbox_sensor
 
@@ -16,6 +17,7 @@ defs = dg.Definitions(
         "duckdb": DuckDBResource(database=settings.database()),
         "paths": PipelinePaths(inbox=settings.inbox(), exports=settings.exports()),
         "embedding_model": EmbeddingModel(),
+        "settings": PipelineSettingsResource(config_file=settings.config_file()),
     },
     executor=dg.in_process_executor,
 )

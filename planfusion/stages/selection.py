@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -21,9 +21,10 @@ class SelectionParams:
     seed: int = 0
 
     def for_pool(self, n_pool: int) -> "SelectionParams":
-        """Budget and K capped to what a pool of n_pool samples allows (small inboxes, small families)."""
-        k = max(1, min(self.k, n_pool - 1))
-        return SelectionParams(min(self.budget, n_pool), k, self.kappa1, self.kappa2, self.variant, self.seed)
+        """The budget capped at the pool (a small family gives all it has); K must stay below the pool."""
+        if not 1 <= self.k < n_pool:
+            raise ValueError(f"k={self.k} needs a pool of more than {self.k} tasks, got {n_pool}")
+        return replace(self, budget=min(self.budget, n_pool))
 
 
 def density_rows(task_ids: Sequence[str], vectors: np.ndarray, k: int) -> tuple[Density, list[dict[str, Any]]]:

@@ -12,6 +12,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets import FAMILY_ASSETS, fused_training_set
 from assets.resources import EmbeddingModel, PipelinePaths
+from assets.settings import PipelineSettingsResource
 from planfusion.lineage import task_lineage
 from planfusion.tasks import FAMILIES, get_family
 from planfusion.tasks.record import canonical_json
@@ -42,7 +43,8 @@ class Pipeline:
         self.instance = dg.DagsterInstance.ephemeral()
         self.resources = {"duckdb": DuckDBResource(database=str(self.db)),
                           "paths": PipelinePaths(inbox=str(root / "inbox"), exports=str(root / "exports")),
-                          "embedding_model": EmbeddingModel()}
+                          "embedding_model": EmbeddingModel(),
+                          "settings": PipelineSettingsResource(config_file=str(root / "planfusion.yaml"))}
 
     def family(self, family: str, run_config: dict[str, Any] = FAMILY_CONFIG) -> dg.ExecuteInProcessResult:
         return dg.materialize(FAMILY_ASSETS, partition_key=family, resources=self.resources,

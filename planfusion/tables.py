@@ -1,0 +1,138 @@
+"""Typed reads of the warehouse tables, one function per question a stage asks, so the SQL lives
+here and the Dagster assets stay thin. Writes go through ``warehouse.replace_rows``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+import duckdb
+import numpy as np
+
+from planfusion import warehouse
+
+FAMILY_TABLES = ("raw_tasks", "ingest_rejections", "curated_tasks", "task_embeddings", "density_factors",
+                 "family_selection")
+# Each family stage, the table it writes and the columns that say what it holds (its data version).
+CONTENT_COLUMNS: dict[str, str] = {
+    "raw_tasks": "task_id, content_hash",
+    "ingest_rejections": "file_path, line_number, field, reason",
+    "curated_tasks": "task_id, content_hash, kept, reason",
+    "task_embeddings": "task_id, text_hash, model_revision",
+    "density_factors": "task_id, sigma, k",
+    "family_selection": "task_id, pick_step, novelty",
+    "fused_training_set": "task_id, family, fusion_step, novelty",
+}
+
+
+def raw_records(con: duckdb.DuckDBPyConnection, family: str) -> list[dict[str, Any]]:
+    """The family's raw tasks with their parsed record, generated first, then files in line order."""
+    rows = warehouse.query(con, """SELECT task_id, family, content_hash, record FROM raw_tasks WHERE family = ?
+                                   ORDER BY source DESC, file_path, line_number, sample_index""", [family])
+    for row in rows:
+        row["record"] = json.loads(row["record"])
+    return rows
+
+
+def duplicate_task_ids(con: duckdb.DuckDBPyConnection, family: str, limit: int = 5) -> list[str]:
+    return [r[0] for r in con.execute("""SELECT task_id FROM raw_tasks WHERE family = ? GROUP BY task_id
+                                         HAVING count(*) > 1 ORDER BY task_id LIMIT ?""", [family, limit]).fetchall()]
+
+
+def kept_texts(con: duckdb.DuckDBPyConnection, family: str) -> list[dict[str, Any]]:
+    """(task_id, text) of every kept task of the family, by task id."""
+    return warehouse.query(con, """SELECT c.task_id, r.text FROM curated_tasks c JOIN raw_tasks r USING (family, task_id)
+                                   WHERE c.family = ? AND c.kept ORDER BY c.task_id""", [family])
+
+
+def cached_vectors(con: duckdb.DuckDBPyConnection, model: str, revision: str,
+                   hashes: Sequence[str]) -> dict[str, np.ndarray]:
+    """text hash -> cached (384,) float32 vector of this model and revision."""
+    rows = con.execute("""SELECT text_hash, embedding FROM embedding_cache WHERE model_name = ? AND model_revision = ?
+                          AND text_hash IN (SELECT unnest(?::VARCHAR[]))""", [model, revision, list(hashes)]).fetchall()
+    return {h: np.asarray(v, dtype=np.float32) for h, v in rows}
+
+
+def _vectors(rows: list[tuple]) -> tuple[list[str], list[str], np.ndarray]:
+    vectors = np.array([r[2] for r in rows], dtype=np.float32).reshape(len(rows), -1)
+    return [r[0] for r in rows], [r[1] for r in rows], vectors
+
+
+def family_vectors(con: duckdb.DuckDBPyConnection, family: str) -> tuple[list[str], np.ndarray]:
+    """Task ids and (n, 384) float32 embeddings of the family, by task id."""
+    ids, _, vectors = _vectors(con.execute("""SELECT task_id, family, embedding FROM task_embeddings
+                                              WHERE family = ? ORDER BY task_id""", [family]).fetchall())
+    return ids, vectors
+
+
+def selected_vectors(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str], np.ndarray]:
+    """Task ids, families and (n, 384) embeddings of every family's selection, by task id."""
+    return _vectors(con.execute("""SELECT e.task_id, e.family, e.embedding FROM task_embeddings e
+                                   JOIN family_selection s USING (family, task_id) ORDER BY e.task_id""").fetchall())
+
+
+def embedding_revision(con: duckdb.DuckDBPyConnection, family: str) -> str | None:
+    return con.execute("SELECT any_value(model_revision) FROM task_embeddings WHERE family = ?", [family]).fetchone()[0]
+
+
+def density_rows(con: duckdb.DuckDBPyConnection, family: str) -> list[dict[str, Any]]:
+    return warehouse.query(con, """SELECT task_id, sigma, k, neighbour_ids, neighbour_distances FROM density_factors
+                                   WHERE family = ?""", [family])
+
+
+def family_pick_steps(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
+    """(family, task id) -> step at which the family selection picked it."""
+    return {(f, t): s for f, t, s in con.execute("SELECT family, task_id, pick_step FROM family_selection").fetchall()}
+
+
+def families_with_kept_tasks(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute("SELECT DISTINCT family FROM curated_tasks WHERE kept ORDER BY family").fetchall()]
+
+
+def records_by_id(con: duckdb.DuckDBPyConnection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+    """(family, task id) -> the raw record."""
+    rows = con.execute("""SELECT family, task_id, record FROM raw_tasks
+                          WHERE (family || chr(31) || task_id) IN (SELECT unnest(?::VARCHAR[]))""",
+                       [[f"{f}\x1f{t}" for f, t in keys]]).fetchall()
+    return {(f, t): json.loads(r) for f, t, r in rows}
+
+
+def count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {warehouse.TABLES[table].name}").fetchone()[0]
+
+
+def data_version(con: duckdb.DuckDBPyConnection, table: str, family: str | None = None) -> str:
+    """A hash of what the table holds for the family (not who wrote it): equal rows, equal version, so
+    Dagster marks downstream stages stale exactly when their input changed."""
+    where, params = ("WHERE family = ?", [family]) if family is not None else ("", [])
+    columns = CONTENT_COLUMNS[table]
+    value = con.execute(f"""SELECT md5(coalesce(string_agg(CAST(ROW({columns}) AS VARCHAR), chr(10)
+                                   ORDER BY {columns}), '')) FROM {table} {where}""", params).fetchone()[0]
+    return value[:16]
+
+
+def family_problems(con: duckdb.DuckDBPyConnection, family: str) -> list[str]:
+    """Where the family's tables disagree (empty when every stage describes the same generation): a stage
+    that failed after its upstream was rewritten leaves rows of two generations, and fusion must not mix
+    them."""
+    checks = [
+        ("curated_tasks", "raw_tasks", """SELECT count(*) FROM raw_tasks r FULL JOIN curated_tasks c
+            ON c.family = r.family AND c.task_id = r.task_id AND c.content_hash = r.content_hash
+            WHERE coalesce(r.family, c.family) = ? AND (r.task_id IS NULL OR c.task_id IS NULL)"""),
+        ("task_embeddings", "curated_tasks", """SELECT count(*) FROM (SELECT task_id FROM curated_tasks
+            WHERE family = ?1 AND kept) c FULL JOIN (SELECT task_id FROM task_embeddings WHERE family = ?1) e
+            USING (task_id) WHERE c.task_id IS NULL OR e.task_id IS NULL"""),
+        ("density_factors", "task_embeddings", """SELECT count(*) FROM (SELECT task_id FROM task_embeddings
+            WHERE family = ?1) e FULL JOIN (SELECT task_id FROM density_factors WHERE family = ?1) d
+            USING (task_id) WHERE e.task_id IS NULL OR d.task_id IS NULL"""),
+        ("family_selection", "density_factors", """SELECT count(*) FROM family_selection s
+            WHERE s.family = ?1 AND NOT EXISTS (SELECT 1 FROM density_factors d
+                                               WHERE d.family = s.family AND d.task_id = s.task_id)"""),
+    ]
+    problems = []
+    for stage, upstream, sql in checks:
+        disagree = con.execute(sql.replace("?1", "$1").replace("?", "$1"), [family]).fetchone()[0]
+        if disagree:
+            problems.append(f"{stage} disagrees with {upstream} on {disagree} tasks: rematerialize {stage} "
+                            f"and the stages after it for {family}")
+    return problems
