@@ -23,7 +23,7 @@ def curated_tasks(context: dg.AssetExecutionContext, config: CurationConfig, duc
                   settings: PipelineSettingsResource) -> dg.MaterializeResult:
     """Verification, too-easy, loop, contradiction and duplicate filters; every drop keeps its reason."""
     family = context.partition_key
-    params, overrides = settings.effective("curation", config)
+    params, overrides = settings.effective(context, "curation", config)
     with connection(duckdb) as con:
         raw = tables.raw_records(con, family)
     start = time.perf_counter()

@@ -21,7 +21,7 @@ def density_factors(context: dg.AssetExecutionContext, config: DensityConfig, du
     """sigma = 1 / sum of the distances to the K nearest distinct neighbours, with those neighbours. An
     empty family empties its rows; a family too small for K fails before any write."""
     family = context.partition_key
-    params, overrides = settings.effective("density", config)
+    params, overrides = settings.effective(context, "density", config)
     with connection(duckdb) as con:
         task_ids, vectors = tables.family_vectors(con, family)
         revision = tables.embedding_revision(con, family)

@@ -31,7 +31,7 @@ def family_selection(context: dg.AssetExecutionContext, config: SelectionConfig,
     """The family's diverse subset: pick order, novelty at pick, and the picks that made it novel. The
     density factors (and their K) are density_factors' rows: lineage records the K they were made with."""
     family = context.partition_key
-    asked, overrides = settings.effective("selection", config)
+    asked, overrides = settings.effective(context, "selection", config)
     with connection(duckdb) as con:
         task_ids, vectors = tables.family_vectors(con, family)
         stored = tables.density_rows(con, family)

@@ -46,7 +46,7 @@ def _refuse_mixed_generations(context: dg.AssetExecutionContext, problems: dict[
 def fused_training_set(context: dg.AssetExecutionContext, config: FusionConfig, duckdb: DuckDBResource,
                        paths: PipelinePaths, settings: PipelineSettingsResource) -> dg.MaterializeResult:
     """The training mix: density recomputed on the union of the family selections, then NovelSelect."""
-    asked, overrides = settings.effective("fusion", config)
+    asked, overrides = settings.effective(context, "fusion", config)
     with connection(duckdb) as con:
         _refuse_mixed_generations(context, {f: p for f in FAMILIES if (p := tables.family_problems(con, f))})
         task_ids, families, vectors = tables.selected_vectors(con)

@@ -24,7 +24,7 @@ def raw_tasks(context: dg.AssetExecutionContext, config: GenerationConfig, duckd
     """Generated tasks (seeded) and user task files; a malformed line becomes a row of
     ingest_rejections (file, line, reason) and never stops the rest."""
     family = context.partition_key
-    params, overrides = settings.effective("generation", config)
+    params, overrides = settings.effective(context, "generation", config)
     start = time.perf_counter()
     raw = build_raw_tasks(family, n=params.n, seed=params.seed, params=params.params, inbox=paths.inbox,
                           negatives_every=params.negatives_every)

@@ -17,6 +17,11 @@ from pydantic import Field, create_model
 from planfusion.settings import SECTIONS, PipelineSettings, Section, SettingsError, load_settings, with_overrides
 
 
+# The stage (op) whose launchpad config overrides each settings section.
+STAGE_SECTIONS = {"raw_tasks": "generation", "curated_tasks": "curation", "density_factors": "density",
+                  "family_selection": "selection", "fused_training_set": "fusion"}
+
+
 class PipelineSettingsResource(dg.ConfigurableResource):
     """Where the settings live: planfusion.yaml (PLANFUSION_CONFIG); PLANFUSION_<SECTION>_<FIELD> overrides."""
 
@@ -28,19 +33,31 @@ class PipelineSettingsResource(dg.ConfigurableResource):
         except SettingsError as exc:
             raise dg.Failure(f"pipeline settings: {exc}", allow_retries=False) from None
 
-    def effective(self, section: str, config: dg.Config) -> tuple[Section, dict[str, Any]]:
-        """The section's values for this run and the run's explicit overrides; fails before any write."""
-        overrides = {k: v for k, v in config.model_dump(mode="json").items() if v is not None}
+    def effective(self, context: dg.AssetExecutionContext, section: str,
+                  config: dg.Config) -> tuple[Section, dict[str, Any]]:
+        """The section's values for this run and the run's explicit overrides. The run's configs of every
+        stage are checked here, at each stage's start, so a bad value fails the run before any write."""
+        settings = self.load()
         try:
-            if "params_json" in overrides:
-                overrides["params"] = _json_object(overrides.pop("params_json"))
-            return with_overrides(self.load(), section, overrides), overrides
+            for op, ops_config in (context.run.run_config.get("ops") or {}).items():
+                if op in STAGE_SECTIONS:
+                    _section_overrides(settings, STAGE_SECTIONS[op], (ops_config or {}).get("config") or {})
+            overrides = {k: v for k, v in config.model_dump(mode="json").items() if v is not None}
+            return _section_overrides(settings, section, overrides)
         except SettingsError as exc:
             raise dg.Failure(str(exc), allow_retries=False) from None
 
     def lineage(self, section: Section, overrides: dict[str, Any], **extra: Any) -> dict[str, Any]:
         """The params a stage's rows record: effective values, overrides, and the settings file."""
         return section.model_dump(mode="json") | extra | {"overrides": overrides, "settings_file": self.config_file}
+
+
+def _section_overrides(settings: PipelineSettings, section: str,
+                       overrides: dict[str, Any]) -> tuple[Section, dict[str, Any]]:
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if "params_json" in overrides:
+        overrides["params"] = _json_object(overrides.pop("params_json"))
+    return with_overrides(settings, section, overrides), overrides
 
 
 def _json_object(text: str) -> dict[str, Any]:

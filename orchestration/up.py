@@ -1,4 +1,4 @@
-"""`planfusion up`: materialize the whole pipeline on built-in defaults into the persistent local
+"""`planfusion up`: materialize the whole pipeline on the persisted settings (planfusion.yaml) into the local
 instance, print what it made, then serve the Dagster UI and daemon on 127.0.0.1 until interrupted."""
 
 import argparse
@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from planfusion import warehouse
+from planfusion.settings import CONFIG_VARIABLE, DEFAULT_CONFIG, SettingsError, load_settings
 from planfusion.tasks import FAMILIES
 
 
@@ -28,31 +29,71 @@ def prepare_home(home: Path) -> Path:
 
 
 def pin_paths() -> None:
-    """Absolute warehouse, inbox and export paths, shared by this process and the server it starts."""
+    """Absolute warehouse, inbox, export and settings paths, shared by this process and the server it
+    starts; the inbox's family folders are created so users see where to drop files."""
     for variable, default in (("PLANFUSION_DB", warehouse.DEFAULT_DATABASE), ("PLANFUSION_INBOX", "inbox"),
-                              ("PLANFUSION_EXPORTS", "warehouse/exports")):
+                              ("PLANFUSION_EXPORTS", "warehouse/exports"), (CONFIG_VARIABLE, DEFAULT_CONFIG)):
         os.environ[variable] = str(Path(os.environ.get(variable, default)).resolve())
+    for family in FAMILIES:
+        Path(os.environ["PLANFUSION_INBOX"], family).mkdir(parents=True, exist_ok=True)
+
+
+def check_settings() -> None:
+    """Fail before any run with the file and the field when planfusion.yaml is wrong."""
+    try:
+        load_settings()
+    except SettingsError as exc:
+        raise SystemExit(f"[planfusion up] {exc}") from None
 
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+UP_PID_TAG = "planfusion/up_pid"
+UNFINISHED = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_dead_up_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Runs of an earlier `planfusion up` whose process is gone (Ctrl-C, kill -9, OOM) still look
+    started and hold their `duckdb` pool slots, so this `up` would wait on them forever: mark them
+    failed and free their slots. Runs of a live process are left alone."""
+    released = []
+    for record in instance.get_run_records(dg.RunsFilter(statuses=UNFINISHED)):
+        run = record.dagster_run
+        pid = run.tags.get(UP_PID_TAG)
+        if pid is None or _alive(int(pid)):
+            continue
+        instance.report_run_failed(run, f"the planfusion up process {pid} that ran it is gone")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        released.append(run.run_id)
+    return released
 
 
 def materialize_everything(instance: dg.DagsterInstance) -> list[str]:
-    """Every family partition, then the fusion, on the assets' default configs; the runs are recorded in
+    """Every family partition, then the fusion, on the persisted settings; the runs are recorded in
     the instance like UI runs."""
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("family_pipeline")
+    tags = {UP_PID_TAG: str(os.getpid())}
     run_ids = []
     for family in FAMILIES:
         start = time.perf_counter()
         print(f"[planfusion up] {family}: generating, curating, embedding, selecting ...", flush=True)
-        result = job.execute_in_process(partition_key=family, instance=instance, run_config=QUIET)
+        result = job.execute_in_process(partition_key=family, instance=instance, run_config=QUIET, tags=tags)
         print(f"[planfusion up] {family}: done in {time.perf_counter() - start:.1f}s (run {result.run_id})", flush=True)
         run_ids.append(result.run_id)
     fusion = defs.resolve_implicit_global_asset_job_def().get_subset(
         asset_selection={dg.AssetKey("fused_training_set")})
-    result = fusion.execute_in_process(instance=instance, run_config=QUIET)
+    result = fusion.execute_in_process(instance=instance, run_config=QUIET, tags=tags)
     print(f"[planfusion up] fused_training_set: done (run {result.run_id})", flush=True)
     return [*run_ids, result.run_id]
 
@@ -84,8 +125,12 @@ def run(args: argparse.Namespace) -> int:
     home = prepare_home(Path(args.home).resolve())
     os.environ["DAGSTER_HOME"] = str(home)
     pin_paths()
+    check_settings()
+    print(f"[planfusion up] settings: {os.environ[CONFIG_VARIABLE]}", flush=True)
     start = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
+        for run_id in release_dead_up_runs(instance):
+            print(f"[planfusion up] run {run_id} of an earlier, killed `up`: marked failed, pool slots freed", flush=True)
         materialize_everything(instance)
         print(f"\n[planfusion up] pipeline materialized in {time.perf_counter() - start:.0f}s\n", flush=True)
         print(summary(os.environ["PLANFUSION_DB"], instance), flush=True)

@@ -10,6 +10,7 @@ import duckdb
 import numpy as np
 
 from planfusion import warehouse
+from planfusion.embedding import DIMENSION
 
 FAMILY_TABLES = ("raw_tasks", "ingest_rejections", "curated_tasks", "task_embeddings", "density_factors",
                  "family_selection")
@@ -54,7 +55,7 @@ def cached_vectors(con: duckdb.DuckDBPyConnection, model: str, revision: str,
 
 
 def _vectors(rows: list[tuple]) -> tuple[list[str], list[str], np.ndarray]:
-    vectors = np.array([r[2] for r in rows], dtype=np.float32).reshape(len(rows), -1)
+    vectors = np.array([r[2] for r in rows], dtype=np.float32).reshape(len(rows), DIMENSION)
     return [r[0] for r in rows], [r[1] for r in rows], vectors
 
 
