@@ -1,0 +1,54 @@
+"""What the warehouse tests do in another process, where the conditions are real: a second process
+holding the DuckDB lock, a user that root's permission bypass does not cover, and (started under
+``unshare`` by the tests) a private read-only tmpfs.
+
+Run as ``python -m tests.warehouse.other_process <scenario> ...`` from the repository root; every
+scenario but ``hold`` prints one JSON line that the test asserts on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any
+
+import duckdb
+
+from planfusion.warehouse_errors import is_transient
+
+NOBODY = 65534
+
+
+def hold(db: str, seconds: str) -> None:
+    """Keep the file open read-write (DuckDB's exclusive lock), say so, then let go."""
+    con = duckdb.connect(db)
+    print("ready", flush=True)
+    time.sleep(float(seconds))
+    con.close()
+
+
+def _failure(exc: BaseException) -> dict[str, Any]:
+    return {"type": type(exc).__name__, "message": str(exc), "transient": is_transient(exc)}
+
+
+def open_file(path: str, mode: str, user: str) -> None:
+    """Open path with DuckDB as user ('nobody' drops root first)."""
+    if user == "nobody" and os.geteuid() == 0:
+        os.setgroups([])
+        os.setgid(NOBODY)
+        os.setuid(NOBODY)
+    read_only = mode == "read-only"
+    report: dict[str, Any] = {}
+    try:
+        duckdb.connect(path, read_only=read_only).close()
+        report["duckdb"] = None
+    except duckdb.Error as exc:
+        report["duckdb"] = _failure(exc)
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    scenario, *args = sys.argv[1:]
+    {"hold": hold, "open": open_file}[scenario](*args)
