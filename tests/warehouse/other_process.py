@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from planfusion.warehouse_access import open_warehouse
 from planfusion.warehouse_errors import is_transient
 
 NOBODY = 65534
@@ -34,7 +35,7 @@ def _failure(exc: BaseException) -> dict[str, Any]:
 
 
 def open_file(path: str, mode: str, user: str) -> None:
-    """Open path with DuckDB as user ('nobody' drops root first)."""
+    """Open path with DuckDB itself, then with open_warehouse, as user ('nobody' drops root first)."""
     if user == "nobody" and os.geteuid() == 0:
         os.setgroups([])
         os.setgid(NOBODY)
@@ -46,6 +47,13 @@ def open_file(path: str, mode: str, user: str) -> None:
         report["duckdb"] = None
     except duckdb.Error as exc:
         report["duckdb"] = _failure(exc)
+    started = time.monotonic()
+    try:
+        open_warehouse(path, read_only=read_only, lock_timeout_s=5).close()
+        report["open_warehouse"] = None
+    except Exception as exc:
+        report["open_warehouse"] = _failure(exc)
+    report["elapsed_s"] = time.monotonic() - started
     print(json.dumps(report))
 
 
