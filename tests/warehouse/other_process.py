@@ -1,6 +1,6 @@
 """What the warehouse tests do in another process, where the conditions are real: a second process
 holding the DuckDB lock, a user that root's permission bypass does not cover, and (started under
-``unshare`` by the tests) a private read-only tmpfs.
+``unshare`` by the tests) a private tmpfs that is read-only or 2 MB small.
 
 Run as ``python -m tests.warehouse.other_process <scenario> ...`` from the repository root; every
 scenario but ``hold`` prints one JSON line that the test asserts on.
@@ -8,6 +8,7 @@ scenario but ``hold`` prints one JSON line that the test asserts on.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -16,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from planfusion import warehouse
 from planfusion.warehouse_access import open_warehouse
 from planfusion.warehouse_errors import is_transient
 
@@ -57,6 +59,37 @@ def open_file(path: str, mode: str, user: str) -> None:
     print(json.dumps(report))
 
 
+def _rejections(family: str, n: int, run_id: str) -> list[dict[str, Any]]:
+    """n rows of ingest_rejections whose text does not compress (so they really take disk)."""
+    return [{"family": family, "file_path": hashlib.sha256(f"{family}{i}".encode()).hexdigest(),
+             "line_number": i, "reason": hashlib.sha256(f"{i}{family}".encode()).hexdigest() * 2, "run_id": run_id}
+            for i in range(n)]
+
+
+def fill_disk(folder: str, rows: str, checkpoint: str) -> None:
+    """Families a and b stored, then a replace of family a too big for the disk. checkpoint='each-commit'
+    makes every commit checkpoint, so the disk fills while the database file itself is rewritten."""
+    db = os.path.join(folder, "planfusion.duckdb")
+    con = warehouse.connect(db)
+    warehouse.replace_rows(con, "ingest_rejections", _rejections("a", 10, "before"), family="a")
+    warehouse.replace_rows(con, "ingest_rejections", _rejections("b", 10, "before"), family="b")
+    con.execute("CHECKPOINT")
+    if checkpoint == "each-commit":
+        con.execute("SET checkpoint_threshold = '1KB'")
+    report: dict[str, Any] = {}
+    try:
+        warehouse.replace_rows(con, "ingest_rejections", _rejections("a", int(rows), "after"), family="a")
+        report["error"] = None
+    except Exception as exc:
+        report["error"] = {"type": type(exc).__name__, "message": str(exc), "transient": getattr(exc, "transient", None),
+                           "cause": repr(exc.__cause__)}
+    con.close()
+    count = "SELECT family, run_id, count(*) FROM ingest_rejections GROUP BY ALL ORDER BY ALL"
+    with duckdb.connect(db) as again:
+        report["rows_after_reopen"] = again.execute(count).fetchall()
+    print(json.dumps(report))
+
+
 if __name__ == "__main__":
     scenario, *args = sys.argv[1:]
-    {"hold": hold, "open": open_file}[scenario](*args)
+    {"hold": hold, "open": open_file, "fill-disk": fill_disk}[scenario](*args)
