@@ -11,7 +11,8 @@ from typing import Any
 
 import duckdb
 
-from planfusion import warehouse
+from planfusion import warehouse, warehouse_access
+from planfusion.warehouse_errors import WarehouseError
 
 
 class UnknownTask(LookupError):
@@ -124,13 +125,19 @@ def register(subparsers: Any) -> None:
     cmd.add_argument("--json", action="store_true", help="print every chain as one JSON list")
     cmd.add_argument("--db", default=os.environ.get("PLANFUSION_DB", warehouse.DEFAULT_DATABASE),
                      help="the DuckDB warehouse (default: $PLANFUSION_DB or %(default)s)")
+    cmd.add_argument("--wait", type=float, default=warehouse_access.LOCK_TIMEOUT_S, metavar="SECONDS",
+                     help="how long to wait while a run holds the warehouse (default: %(default)g)")
     cmd.set_defaults(run=_lineage)
 
 
 def _lineage(args: argparse.Namespace) -> int:
+    def busy() -> None:
+        print(f"planfusion lineage: warehouse busy (a run is writing it), waiting up to {args.wait:g} s ...",
+              file=sys.stderr, flush=True)
+
     try:
-        con = warehouse.connect(args.db, read_only=True)
-    except (FileNotFoundError, duckdb.Error) as exc:
+        con = warehouse_access.open_warehouse(args.db, read_only=True, lock_timeout_s=args.wait, on_busy=busy)
+    except (FileNotFoundError, WarehouseError, duckdb.Error) as exc:
         print(f"planfusion lineage: cannot read {args.db}: {exc}", file=sys.stderr)
         return 2
     chains, missing = [], []

@@ -16,6 +16,8 @@ from typing import Any, Iterable, Mapping, Sequence
 import duckdb
 import pyarrow as pa
 
+from planfusion.warehouse_errors import WarehouseWriteFailed
+
 DEFAULT_DATABASE = "warehouse/planfusion.duckdb"
 
 PROVENANCE = [
@@ -210,12 +212,18 @@ def replace_rows(
     *,
     family: str | None = None,
 ) -> int:
-    """Replace a family's rows (or the whole table when family is None) in one transaction."""
+    """Replace a family's rows (or the whole table when family is None) in one transaction.
+
+    A DuckDB failure (disk full, conversion...) leaves the previous rows and is raised as
+    WarehouseWriteFailed naming the table, the family and the real cause. A failed COMMIT has already
+    ended the transaction, so it is not rolled back again (that would raise "no transaction is
+    active" in place of the cause)."""
     table = TABLES[table_name]
     if table.partitioned and family is None:
         raise ValueError(f"{table_name} is written per family: pass family=")
     arrow = _arrow(table, rows)
     con.execute("BEGIN TRANSACTION")
+    committing = False
     try:
         if family is None:
             con.execute(f"DELETE FROM {table_name}")
@@ -225,11 +233,24 @@ def replace_rows(
             con.register("incoming_rows", arrow)
             con.execute(f"INSERT INTO {table_name} BY NAME SELECT * FROM incoming_rows")
             con.unregister("incoming_rows")
+        committing = True
         con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
+    except BaseException as exc:
+        if not committing:
+            _rollback(con, exc)
+        if isinstance(exc, duckdb.Error):
+            raise WarehouseWriteFailed(table_name, family, exc) from exc
         raise
     return len(rows)
+
+
+def _rollback(con: duckdb.DuckDBPyConnection, failure: BaseException) -> None:
+    """Roll back after failure; a rollback that fails too (e.g. the database was invalidated) is noted
+    on the failure, never raised in its place."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error as exc:
+        failure.add_note(f"the rollback failed too: {exc}")
 
 
 def add_cached_embeddings(con: duckdb.DuckDBPyConnection, rows: Iterable[Mapping[str, Any]]) -> None:

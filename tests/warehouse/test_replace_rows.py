@@ -1,0 +1,43 @@
+"""replace_rows when the write fails: the user reads the real cause with the table and family, and
+nothing stored is lost. The disk really fills: a 2 MB tmpfs in a private mount namespace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from planfusion import warehouse
+from planfusion.warehouse_errors import WarehouseWriteFailed
+
+BEFORE = [["a", "before", 10], ["b", "before", 10]]
+
+
+@pytest.mark.parametrize("rows, checkpoint", [
+    pytest.param(30_000, "default", id="commit-cannot-write-the-wal"),
+    pytest.param(130_000, "default", id="insert-cannot-write-the-database-file"),
+    pytest.param(30_000, "each-commit", id="checkpoint-at-commit-cannot-write"),
+])
+def test_a_full_disk_is_named_and_loses_nothing(tmp_path: Path, run_child: Callable, tmpfs_prefix: Callable,
+                                                rows: int, checkpoint: str) -> None:
+    report = run_child("fill-disk", str(tmp_path), str(rows), checkpoint, prefix=tmpfs_prefix(tmp_path, "size=2m"))
+    error = report["error"]
+    assert "No space left on device" in error["message"]
+    assert "cannot rollback" not in error["message"]
+    assert error["type"] == "WarehouseWriteFailed" and error["transient"] is False
+    assert error["message"].startswith("writing ingest_rejections (family a) failed, the previous rows are kept: ")
+    assert report["rows_after_reopen"] == BEFORE  # family a's old rows, family b's rows, file opens
+
+
+def test_a_value_that_does_not_convert_rolls_back_the_delete(tmp_path: Path) -> None:
+    with warehouse.connect(tmp_path / "planfusion.duckdb") as con:
+        old = [{"family": "a", "line_number": 1, "reason": "old", "run_id": "before"}]
+        warehouse.replace_rows(con, "ingest_rejections", old, family="a")
+        bad = [{"family": "a", "line_number": "first", "reason": "new", "run_id": "after"}]
+        with pytest.raises(WarehouseWriteFailed) as caught:
+            warehouse.replace_rows(con, "ingest_rejections", bad, family="a")
+        assert caught.value.transient is False
+        assert str(caught.value).startswith("writing ingest_rejections (family a) failed, the previous rows are kept: ")
+        assert "Could not convert string 'first' to INT64" in str(caught.value)
+        assert con.execute("SELECT reason, run_id FROM ingest_rejections").fetchall() == [("old", "before")]
