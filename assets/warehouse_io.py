@@ -12,6 +12,8 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from planfusion import warehouse
+from planfusion.warehouse_access import open_warehouse
+from planfusion.warehouse_errors import WarehouseError, is_transient
 
 # Lock or I/O contention on the DuckDB file clears up when the other writer finishes: retried.
 # Everything else (bad config, bad data, unwritable folder, full disk) fails at once with its message.
@@ -19,11 +21,26 @@ TRANSIENT_RETRIES = 3
 TRANSIENT_WAIT_SECONDS = 10
 
 
+def _retry_or_fail(exc: BaseException) -> Exception:
+    if is_transient(exc):
+        return dg.RetryRequested(max_retries=TRANSIENT_RETRIES, seconds_to_wait=TRANSIENT_WAIT_SECONDS)
+    return dg.Failure(description=str(exc), allow_retries=False)
+
+
 @contextmanager
 def connection(duckdb_resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection with every table in place; the warehouse folder is created on first use."""
-    with warehouse.connect(duckdb_resource.database) as con:
-        yield con
+    """A read-write connection with every table in place; the warehouse folder is created on first use.
+    An unwritable folder or a full disk fails the step at once with the path and the OS error; another
+    writer's lock is waited for, then the step is retried a few times; nothing else is retried."""
+    try:
+        con = open_warehouse(duckdb_resource.database)
+    except (WarehouseError, duckdb.Error) as exc:
+        raise _retry_or_fail(exc) from exc
+    with con:
+        try:
+            yield con
+        except (WarehouseError, duckdb.Error) as exc:
+            raise _retry_or_fail(exc) from exc
 
 
 def provenance(context: dg.AssetExecutionContext, params: dict[str, Any]) -> dict[str, Any]:

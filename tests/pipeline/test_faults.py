@@ -5,6 +5,8 @@ run reads the one persisted settings file. Real DuckDB files, the real model, in
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -266,3 +268,28 @@ def test_code_versions_hash_the_sources_that_make_the_rows(tmp_path: Path, monke
     before = code_version(["stage_probe"])
     (package / "logic.py").write_text("X = 2\n")
     assert code_version(["stage_probe"]) != before
+
+
+def test_an_unwritable_warehouse_fails_at_once_with_the_path_and_the_os_error(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path)
+    (tmp_path / "not_a_dir").write_text("a file where the warehouse folder should be")
+    start = time.perf_counter()
+    result = warehouse.family("scheduling", assets=FAMILY_ASSETS[:1],
+                              resources=warehouse.resources_for(tmp_path / "not_a_dir" / "w.duckdb"))
+    assert not result.success and time.perf_counter() - start < 30  # was ~100 s a try, 4 tries
+    message = _failure(result)
+    assert f"cannot create the folder {tmp_path / 'not_a_dir'} (File exists)" in message
+    assert [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"] == []
+
+
+def test_another_writer_is_waited_for_not_failed(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path)
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('held', flush=True); time.sleep(4)", str(warehouse.db)], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        result = warehouse.family("scheduling", assets=FAMILY_ASSETS[:1])
+    finally:
+        holder.wait(timeout=30)
+    assert result.success, _failure(result)
+    assert warehouse.count("raw_tasks", "scheduling") == 14
