@@ -86,8 +86,8 @@ TABLES: dict[str, Table] = {
                 ("content_hash", "VARCHAR", "raw_tasks.content_hash"),
                 ("kept", "BOOLEAN", "whether the task goes on to embedding and selection"),
                 ("reason", "VARCHAR", "kept, failed_verification, too_easy, loop, contradiction, duplicate_exact, "
-                 "duplicate_structural, no_ground_truth"),
-                ("detail", "VARCHAR", "violated checks, or the id of the task this one duplicates"),
+                 "duplicate_structural, no_ground_truth, malformed (a filter raised on the task)"),
+                ("detail", "VARCHAR", "violated checks, the id of the task this one duplicates, or the exception"),
                 ("checks", "VARCHAR[]", "names of the verifier checks that failed"),
                 ("tags", "VARCHAR[]", "reflection, error_recovery, unverified"),
                 ("verified", "BOOLEAN", "the independent verifier passed the task"),
