@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,24 +16,80 @@ from planfusion.tasks.ingest import file_fingerprint, read_task_file
 from planfusion.tasks.negatives import sampled_negatives
 from planfusion.tasks.record import content_hash
 
+_log = logging.getLogger("planfusion.inbox")
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
 
 @dataclass
 class RawTasks:
     rows: list[dict[str, Any]] = field(default_factory=list)
     rejections: list[dict[str, Any]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, what it is) of inbox entries not read
 
     def counts(self) -> dict[str, int]:
         by_source = Counter(row["source"] for row in self.rows)
         negatives = sum(row["perturbation"] is not None for row in self.rows)
         return {"generated": by_source["generator"] - negatives, "negatives": negatives, "from_files": by_source["file"],
-                "rejected_lines": len(self.rejections), "files": len(self.files)}
+                "rejected_lines": len(self.rejections), "files": len(self.files), "skipped_entries": len(self.skipped)}
 
 
 def inbox_files(inbox: str | Path, family: str) -> list[Path]:
-    """The family's task files, in a stable order."""
+    """The family's task files, in a stable order (see :func:`inbox_entries`)."""
+    return inbox_entries(inbox, family)[0]
+
+
+def inbox_entries(inbox: str | Path, family: str) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The family's task files in a stable order, and the other ``*.jsonl`` entries with what they are.
+
+    A task file is a regular file, or a symlink to a regular file inside the inbox folder: a directory
+    would fail every read, a FIFO would block it forever, and a link out of the folder could expose any
+    file on the machine. Entries are only stat()ed, never opened; each skipped one is logged.
+    """
     folder = Path(inbox) / family
-    return sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+    if not folder.is_dir():
+        return [], []
+    inside = Path(os.path.realpath(folder))
+    files: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
+    for path in sorted(folder.glob("*.jsonl")):
+        why = _not_a_task_file(path, inside)
+        if why is None:
+            files.append(path)
+        else:
+            _log.warning("skipping %s: %s", path, why)
+            skipped.append((path, why))
+    return files, skipped
+
+
+def _not_a_task_file(path: Path, inside: Path) -> str | None:
+    """None for a regular file or a symlink to one under ``inside``; else what the entry is."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError as exc:  # removed since it was listed
+        return f"cannot be inspected ({exc.strerror})"
+    if not stat.S_ISLNK(mode):
+        return None if stat.S_ISREG(mode) else f"{_kind(mode)}, not a regular file"
+    try:
+        target = Path(os.path.realpath(path, strict=True))
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return "a dangling symbolic link"
+    except OSError as exc:
+        return f"a symbolic link that cannot be resolved ({exc.strerror})"
+    if not target.is_relative_to(inside):
+        return f"a symbolic link to {target}, outside the inbox folder"
+    return None if stat.S_ISREG(mode) else f"a symbolic link to {_kind(mode)}, not a regular file"
+
+
+def _kind(mode: int) -> str:
+    return next((name for is_kind, name in _KINDS if is_kind(mode)), "a special file")
 
 
 def _row(record: dict[str, Any], source: str, file: Any = None) -> dict[str, Any]:
@@ -69,7 +128,9 @@ def raw_tasks(family: str, *, n: int, seed: int, params: dict[str, Any] | None, 
     for record in clean + list(sampled_negatives(generator, clean, seed, negatives_every)):
         out.rows.append(_row(record, "generator"))
         holders[record["id"]] = f"generator seed {seed} index {record['lineage']['index']}"
-    for path in inbox_files(inbox, family):
+    files, skipped = inbox_entries(inbox, family)
+    out.skipped = [(str(path), why) for path, why in skipped]
+    for path in files:
         out.files.append(str(path))
         sha = file_fingerprint(path)
         records, rejections = read_task_file(path, expected_family=family)
