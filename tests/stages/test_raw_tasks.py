@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Iterator
 
 
+import duckdb
 import pytest
 
+from planfusion import warehouse
 from planfusion.stages import raw as stage
 from planfusion.tasks import get_family
 from planfusion.tasks.record import canonical_json
@@ -93,3 +95,64 @@ def test_raw_tasks_reads_the_task_files_and_skips_the_rest(odd_inbox: Path) -> N
     assert raw.rejections == []
     assert raw.skipped == [(str(path), why) for path, why in _skipped(odd_inbox)]
     assert raw.counts()["skipped_entries"] == 6
+
+
+# ---------------------------------------------------------------- the same task in several places
+
+
+def _write_lines(path: Path, records: list[dict]) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(canonical_json(r) + "\n" for r in records))
+    return str(path)
+
+
+def test_a_copy_of_a_file_does_not_take_its_tasks_away(tmp_path: Path) -> None:
+    """a_copy.jsonl sorts before mine.jsonl: it used to turn every line of mine.jsonl into 'already taken'."""
+    records = list(get_family("scheduling").generate(3, 11))
+    mine = _write_lines(tmp_path / "inbox" / "scheduling" / "mine.jsonl", records)
+    copy = _write_lines(tmp_path / "inbox" / "scheduling" / "a_copy.jsonl", records[1:] + records[:1])
+    raw = stage.raw_tasks("scheduling", n=0, seed=0, params=None, inbox=tmp_path / "inbox")
+    assert raw.rejections == []
+    assert [(row["task_id"], row["file_path"], row["line_number"], row["locations"]) for row in raw.rows] == [
+        (records[1]["id"], copy, 1, [f"{copy}:1", f"{mine}:2"]),
+        (records[2]["id"], copy, 2, [f"{copy}:2", f"{mine}:3"]),
+        (records[0]["id"], copy, 3, [f"{copy}:3", f"{mine}:1"]),
+    ]
+
+
+def test_one_task_everywhere_is_one_row_with_every_location(tmp_path: Path) -> None:
+    """Generator first, then files by path, then lines: the first place is the row's source."""
+    family = get_family("scheduling")
+    generated = list(family.generate(2, 5))
+    inbox = tmp_path / "inbox"
+    edited = dict(generated[1], answer="SOLUTION: somewhere else")  # same id, other content
+    a = _write_lines(inbox / "scheduling" / "a.jsonl", [generated[0], generated[0], edited])
+    b = _write_lines(inbox / "scheduling" / "b.jsonl", [generated[1]])
+    raw = stage.raw_tasks("scheduling", n=2, seed=5, params=None, inbox=inbox)
+    assert [(row["task_id"], row["source"], row["file_path"], row["locations"]) for row in raw.rows] == [
+        (generated[0]["id"], "generator", None, [f"{a}:1", f"{a}:2"]),
+        (generated[1]["id"], "generator", None, [f"{b}:1"]),
+    ]
+    assert [(r["file_path"], r["line_number"], r["field"], r["reason"]) for r in raw.rejections] == [
+        (a, 3, "id", f"task id {generated[1]['id']} is already taken by generator seed 5 index 1 "
+                     "with different content")]
+    assert raw.counts()["from_files"] == 0
+
+
+def test_a_warehouse_from_before_locations_gets_the_column(tmp_path: Path) -> None:
+    """CREATE TABLE IF NOT EXISTS leaves an existing table alone: the new column must be added to it."""
+    path = tmp_path / "old.duckdb"
+    table = warehouse.TABLES["raw_tasks"]
+    old = warehouse.Table(table.name, table.doc, [c for c in table.columns if c[0] != "locations"])
+    with duckdb.connect(str(path)) as con:
+        con.execute(old.ddl())
+        con.execute("INSERT INTO raw_tasks (family, task_id) VALUES ('decomposition', 'dec-old')")
+    raw = stage.raw_tasks("scheduling", n=2, seed=0, params=None, inbox=tmp_path / "inbox")
+    con = warehouse.connect(path)
+    try:
+        warehouse.replace_rows(con, "raw_tasks", raw.rows, family="scheduling")
+        assert warehouse.query(con, "SELECT task_id, locations FROM raw_tasks ORDER BY family, task_id") == [
+            {"task_id": "dec-old", "locations": None}, *({"task_id": r["task_id"], "locations": []} for r in
+                                                         sorted(raw.rows, key=lambda r: r["task_id"]))]
+    finally:
+        con.close()
