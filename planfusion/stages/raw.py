@@ -53,9 +53,10 @@ def inbox_files(inbox: str | Path, family: str) -> list[Path]:
 def inbox_entries(inbox: str | Path, family: str) -> tuple[list[Path], list[tuple[Path, str]]]:
     """The family's task files in a stable order, and the other ``*.jsonl`` entries with what they are.
 
-    A task file is a regular file, or a symlink to a regular file inside the inbox folder: a directory
-    would fail every read, a FIFO would block it forever, and a link out of the folder could expose any
-    file on the machine. Entries are only stat()ed, never opened; each skipped one is logged.
+    A task file is a regular file, or a symlink to a regular file inside the inbox folder, with a
+    UTF-8 name: a directory would fail every read, a FIFO would block it forever, a link out of the
+    folder could expose any file on the machine, and a name that is not UTF-8 cannot be stored as the
+    rows' file_path. Entries are only stat()ed, never opened; each skipped one is logged.
     """
     folder = Path(inbox) / family
     if not folder.is_dir():
@@ -75,6 +76,10 @@ def inbox_entries(inbox: str | Path, family: str) -> tuple[list[Path], list[tupl
 
 def _not_a_task_file(path: Path, inside: Path) -> str | None:
     """None for a regular file or a symlink to one under ``inside``; else what the entry is."""
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes of the name, kept by Python as lone surrogates
+        return "a name that is not UTF-8: its path could not be stored"
     try:
         mode = os.lstat(path).st_mode
     except OSError as exc:  # removed since it was listed

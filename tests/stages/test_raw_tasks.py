@@ -52,6 +52,7 @@ def odd_inbox(tmp_path: Path) -> Path:
     (folder / "loop.jsonl").symlink_to(folder / "loop.jsonl")
     (folder / "to_dir.jsonl").symlink_to(folder / "x.jsonl")
     (folder / "z_link.jsonl").symlink_to("data.txt")  # relative, inside the inbox folder, a regular file
+    (folder / os.fsdecode(b"caf\xe9.jsonl")).write_text(canonical_json(first) + "\n")  # a Latin-1 name
     return inbox
 
 
@@ -60,6 +61,7 @@ def _skipped(inbox: Path) -> list[tuple[Path, str]]:
     folder = inbox / "scheduling"
     outside = Path(os.path.realpath(inbox.parent / "passwd"))
     return [
+        (folder / os.fsdecode(b"caf\xe9.jsonl"), "a name that is not UTF-8: its path could not be stored"),
         (folder / "dangling.jsonl", "a dangling symbolic link"),
         (folder / "loop.jsonl", "a symbolic link that cannot be resolved (Too many levels of symbolic links)"),
         (folder / "passwd.jsonl", f"a symbolic link to {outside}, outside the inbox folder"),
@@ -85,8 +87,9 @@ def test_skipped_entries_say_what_they_are_and_are_logged(odd_inbox: Path, caplo
     assert files == stage.inbox_files(odd_inbox, "scheduling")
 
 
-def test_raw_tasks_reads_the_task_files_and_skips_the_rest(odd_inbox: Path) -> None:
-    """Before: the directory made file_fingerprint fail the run, and the FIFO blocked it forever."""
+def test_raw_tasks_reads_the_task_files_and_skips_the_rest(odd_inbox: Path, tmp_path: Path) -> None:
+    """Before: the directory made file_fingerprint fail the run, the FIFO blocked it forever, and the
+    Latin-1 file name failed the warehouse insert."""
     with _deadline(20):
         raw = stage.raw_tasks("scheduling", n=0, seed=0, params=None, inbox=odd_inbox)
     folder = odd_inbox / "scheduling"
@@ -94,7 +97,12 @@ def test_raw_tasks_reads_the_task_files_and_skips_the_rest(odd_inbox: Path) -> N
     assert [(row["file_path"], row["line_number"]) for row in raw.rows] == [(f, 1) for f in raw.files]
     assert raw.rejections == []
     assert raw.skipped == [(str(path), why) for path, why in _skipped(odd_inbox)]
-    assert raw.counts()["skipped_entries"] == 6
+    assert raw.counts()["skipped_entries"] == 7
+    con = warehouse.connect(tmp_path / "warehouse.duckdb")
+    try:
+        warehouse.replace_rows(con, "raw_tasks", raw.rows, family="scheduling")
+    finally:
+        con.close()
 
 
 # ---------------------------------------------------------------- the same task in several places
