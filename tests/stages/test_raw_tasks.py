@@ -14,6 +14,8 @@ import duckdb
 import pytest
 
 from planfusion import warehouse
+from planfusion.cli import main
+from planfusion.lineage import task_lineage
 from planfusion.stages import raw as stage
 from planfusion.tasks import get_family
 from planfusion.tasks.record import canonical_json
@@ -164,3 +166,24 @@ def test_a_warehouse_from_before_locations_gets_the_column(tmp_path: Path) -> No
                                                          sorted(raw.rows, key=lambda r: r["task_id"]))]
     finally:
         con.close()
+
+
+def test_lineage_names_every_place_a_task_was_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    family = get_family("scheduling")
+    generated, other = family.generate(2, 5)
+    inbox = tmp_path / "inbox"
+    a = _write_lines(inbox / "scheduling" / "a.jsonl", [other, generated])
+    b = _write_lines(inbox / "scheduling" / "b.jsonl", [other])
+    db = tmp_path / "warehouse.duckdb"
+    con = warehouse.connect(db)
+    try:
+        raw = stage.raw_tasks("scheduling", n=1, seed=5, params=None, inbox=inbox)
+        warehouse.replace_rows(con, "raw_tasks", raw.rows, family="scheduling")
+        (chain,) = task_lineage(con, other["id"])
+        assert chain["source"]["locations"] == [f"{a}:1", f"{b}:1"]
+    finally:
+        con.close()
+    assert main(["lineage", other["id"], generated["id"], "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert f"source: file {a} line 1 (sha256 " in out and f"; also in {b}:1   run" in out
+    assert f"sample seed {generated['lineage']['seed']}; also in {a}:2   run" in out
