@@ -38,8 +38,8 @@ def task_lineage(con: duckdb.DuckDBPyConnection, task_id: str) -> list[dict[str,
     sources = warehouse.query(
         con,
         """SELECT family, subtype, source, generator, generator_version, master_seed, sample_index, sample_seed,
-                  parent_id, perturbation, file_path, file_sha256, line_number, content_hash, run_id, code_version,
-                  params FROM raw_tasks WHERE task_id = ? ORDER BY family""",
+                  parent_id, perturbation, file_path, file_sha256, line_number, locations, content_hash, run_id,
+                  code_version, params FROM raw_tasks WHERE task_id = ? ORDER BY family""",
         [task_id],
     )
     if not sources:
@@ -74,13 +74,17 @@ def task_lineage(con: duckdb.DuckDBPyConnection, task_id: str) -> list[dict[str,
 
 
 def _source_line(source: dict[str, Any]) -> str:
+    """The first place the task was found, then any other place the same task was read from."""
+    elsewhere = source["locations"] or []
     if source["source"] == "file":
-        return f"file {source['file_path']} line {source['line_number']} (sha256 {source['file_sha256'][:12]})"
-    text = (f"generator {source['generator']} {source['generator_version']}, master seed {source['master_seed']}, "
-            f"index {source['sample_index']}, sample seed {source['sample_seed']}")
+        text = f"file {source['file_path']} line {source['line_number']} (sha256 {source['file_sha256'][:12]})"
+        elsewhere = elsewhere[1:]
+    else:
+        text = (f"generator {source['generator']} {source['generator_version']}, master seed {source['master_seed']}, "
+                f"index {source['sample_index']}, sample seed {source['sample_seed']}")
     if source.get("perturbation"):
         text += f"; negative of {source['parent_id']} ({source['perturbation']})"
-    return text
+    return text + (f"; also in {', '.join(elsewhere)}" if elsewhere else "")
 
 
 def _pick_lines(name: str, pick: dict[str, Any] | None, reached: bool) -> list[str]:

@@ -63,6 +63,8 @@ TABLES: dict[str, Table] = {
                 ("content_hash", "VARCHAR", "sha256 of the record's content (recomputed, not trusted)"),
                 ("text", "VARCHAR", "the text that gets embedded"),
                 ("record", "JSON", "the whole record"),
+                ("locations", "VARCHAR[]", "every file:line the same task (same id and content hash) was read from, "
+                 "first one first; empty for generated-only tasks"),
             ]
             + PROVENANCE,
         ),
@@ -88,8 +90,8 @@ TABLES: dict[str, Table] = {
                 ("content_hash", "VARCHAR", "raw_tasks.content_hash"),
                 ("kept", "BOOLEAN", "whether the task goes on to embedding and selection"),
                 ("reason", "VARCHAR", "kept, failed_verification, too_easy, loop, contradiction, duplicate_exact, "
-                 "duplicate_structural, no_ground_truth"),
-                ("detail", "VARCHAR", "violated checks, or the id of the task this one duplicates"),
+                 "duplicate_structural, no_ground_truth, malformed (a filter raised on the task)"),
+                ("detail", "VARCHAR", "violated checks, the id of the task this one duplicates, or the exception"),
                 ("checks", "VARCHAR[]", "names of the verifier checks that failed"),
                 ("tags", "VARCHAR[]", "reflection, error_recovery, unverified"),
                 ("verified", "BOOLEAN", "the independent verifier passed the task"),
@@ -190,8 +192,16 @@ def connect(path: str | Path = DEFAULT_DATABASE, *, read_only: bool = False) -> 
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create missing tables, and add to existing ones the columns added to TABLES since they were made
+    (existing rows get NULL there): a warehouse from an older version keeps working."""
     for table in TABLES.values():
         con.execute(table.ddl())
+    present = set(con.execute("SELECT table_name, column_name FROM duckdb_columns() "
+                              "WHERE database_name = current_database() AND schema_name = 'main'").fetchall())
+    for table in TABLES.values():
+        for name, dtype, _ in table.columns:
+            if (table.name, name) not in present:
+                con.execute(f"ALTER TABLE {table.name} ADD COLUMN {name} {dtype}")
 
 
 def _arrow(table: Table, rows: Sequence[Mapping[str, Any]]) -> pa.Table:

@@ -4,6 +4,9 @@ The order is fixed so that a record is dropped for its most basic fault first: m
 then the independent verifier, then too easy, loops, contradictions, and only then deduplication.
 Deduplication compares against records already kept, so a rejected record never "claims" a hash or
 a structure that a later clean record would otherwise be dropped for.
+
+A family's code must not stop a batch: a verifier that raises fails the record ("verifier_error"), and
+any other filter that raises drops it as "malformed", with the exception as the detail.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ REASONS: tuple[str, ...] = (
     "duplicate_exact",
     "duplicate_structural",
     "no_ground_truth",
+    "malformed",
 )
 
 
@@ -91,22 +95,28 @@ def curate(records: Iterable[Record], *, allow_unverified: bool = False) -> list
                 families[name] = get_family(name)
             except ValueError as exc:
                 raise ValueError(f"record #{position} ({record.get('id')!r}): {exc}") from None
-        family = families[name]
         record_id = str(record.get("id"))
-        tags = _tags(record)
-        ground_truth = record.get("ground_truth")
-        verdict = None
-        if isinstance(ground_truth, dict) and ground_truth:
-            verdict = _verify(family, record)
-        elif allow_unverified:
-            tags += ("unverified",)
-        else:
-            decisions.append(Decision(record_id, name, False, "no_ground_truth", "ground_truth is missing or empty", (), tags))
-            continue
-        reason, detail, checks = _judge(record, record_id, family, verdict, kept)
-        metrics = verdict.metrics if verdict is not None else {}
-        decisions.append(Decision(record_id, name, reason == "kept", reason, detail, checks, tags, metrics))
+        try:
+            decisions.append(_decide(record, record_id, families[name], kept, allow_unverified))
+        except Exception as exc:  # noqa: BLE001 - one record the family code cannot handle must not stop a batch
+            decisions.append(Decision(record_id, name, False, "malformed", f"{type(exc).__name__}: {exc}", (), _tags(record)))
     return decisions
+
+
+def _decide(record: Record, record_id: str, family: TaskFamily, kept: _Kept, allow_unverified: bool) -> Decision:
+    """One record's decision; raises whatever the family's filters raise."""
+    tags = _tags(record)
+    ground_truth = record.get("ground_truth")
+    verdict = None
+    if isinstance(ground_truth, dict) and ground_truth:
+        verdict = _verify(family, record)
+    elif allow_unverified:
+        tags += ("unverified",)
+    else:
+        return Decision(record_id, family.name, False, "no_ground_truth", "ground_truth is missing or empty", (), tags)
+    reason, detail, checks = _judge(record, record_id, family, verdict, kept)
+    metrics = verdict.metrics if verdict is not None else {}
+    return Decision(record_id, family.name, reason == "kept", reason, detail, checks, tags, metrics)
 
 
 def _judge(

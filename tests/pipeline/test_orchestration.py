@@ -1,6 +1,7 @@
 """The code location loads, the inbox sensor requests one run per new content, and the fusion's eager
 condition asks for a run once every family partition has updated, evaluated with Dagster's test tools."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -83,3 +84,14 @@ def test_fusion_runs_when_every_family_selection_exists_and_again_after_an_updat
         _report(instance, "scheduling")  # e.g. the inbox sensor's run
         result = dg.evaluate_automation_conditions(defs=assets, instance=instance, cursor=result.cursor)
         assert result.get_num_requested(fused) == 1
+
+
+def test_inbox_sensor_skips_entries_that_are_not_regular_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A directory or a FIFO named *.jsonl used to fail (or block) every tick; now only real files count."""
+    folder = tmp_path / "scheduling"
+    folder.mkdir()
+    (folder / "x.jsonl").mkdir()
+    os.mkfifo(folder / "y.jsonl")
+    assert _tick(monkeypatch, tmp_path, None).run_requests == []
+    (folder / "a.jsonl").write_text('{"id": "x"}\n')
+    assert [r.partition_key for r in _tick(monkeypatch, tmp_path, None).run_requests] == ["scheduling"]

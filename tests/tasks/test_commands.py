@@ -13,6 +13,7 @@ from typing import Any, Callable
 import pytest
 
 import planfusion
+from planfusion.cli import main
 from planfusion.tasks import commands
 from planfusion.tasks.record import FAMILIES, canonical_json
 
@@ -105,3 +106,39 @@ def test_generate_verify_round_trip(tmp_path: Path, family_or_skip: Callable[[st
     assert [r["record_id"] for r in rows] == [r["id"] for r in records]
     assert [r["record_id"] for r in rows if r["kept"]] == [r["id"] for r in records if not r["lineage"]["parent_id"]]
     assert rows[1]["file"] == mixed_files[0] and rows[1]["line"] == 2
+
+
+def _deep_line(depth: int) -> str:
+    return '{"family": "scheduling", "task": ' + '{"a": ' * depth + "1" + "}" * depth + "}"
+
+
+def test_verify_reports_bad_data_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every kind of unreadable line, through the real entry point: each is one rejection line."""
+    good = {"family": "scheduling", "subtype": "s", "task": {"instruction": "x"}, "trajectory": [], "answer": "y"}
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b"\n".join([
+        json.dumps(good).encode(),
+        _deep_line(5000).encode(),
+        json.dumps(dict(good, answer=float("nan"))).encode(),
+        json.dumps(dict(good, answer="\ud800")).encode(),
+        json.dumps(dict(good, trajectory=[{"role": "assistant", "content": "", "tool_calls": [{"id": 1}]}])).encode(),
+        b'{"answer": "caf\xe9"}',
+        json.dumps(dict(good, lineage={"seed": 2**64})).encode(),
+    ]) + b"\n")
+    assert main(["verify", "--allow-unverified", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err and err == ""
+    assert "rejected lines: 6" in out
+    for where in [f"{path}:2: task.a.a", f"{path}:3: answer: NaN is not JSON",
+                  f"{path}:4: answer: contains a lone surrogate", f"{path}:5: trajectory[0].tool_calls[0].id: wrong type",
+                  f"{path}:6: not valid UTF-8", f"{path}:7: lineage.seed: integer 18446744073709551616 does not fit"]:
+        assert where in out
+    assert next(l for l in out.splitlines() if l.startswith("scheduling")).split() == ["scheduling", "1", "0", "0", "1"]
+
+
+def test_verify_on_a_5000_deep_line_in_a_real_process(tmp_path: Path) -> None:
+    path = tmp_path / "deep.jsonl"
+    path.write_text(_deep_line(5000) + "\n")
+    done = _cli("verify", str(path))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert f"{path}:1: task{'.a' * 63}: nested deeper than 64 levels" in done.stdout

@@ -132,6 +132,45 @@ def test_unknown_family_is_a_clear_error() -> None:
         curate([record])
 
 
+class _Fragile(_Stub):
+    """A stub whose filters raise on a record whose task names them (its verifier still passes)."""
+
+    def count_steps(self, record: dict[str, Any]) -> int:
+        self._maybe_raise(record, "count_steps")
+        return super().count_steps(record)
+
+    def structural_signature(self, record: dict[str, Any]) -> str:
+        self._maybe_raise(record, "structural_signature")
+        return super().structural_signature(record)
+
+    def contradiction(self, record: dict[str, Any]) -> str | None:
+        self._maybe_raise(record, "contradiction")
+        return super().contradiction(record)
+
+    @staticmethod
+    def _maybe_raise(record: dict[str, Any], name: str) -> None:
+        if record["task"].get("raise") == name:
+            raise ZeroDivisionError(f"{name} broke")
+
+
+@pytest.mark.parametrize(("name", "allow_unverified"), [
+    ("count_steps", False), ("structural_signature", False), ("contradiction", False), ("contradiction", True)])
+def test_a_filter_raising_on_one_record_drops_it_as_malformed_and_the_batch_goes_on(
+    monkeypatch: pytest.MonkeyPatch, name: str, allow_unverified: bool
+) -> None:
+    monkeypatch.setattr(filters, "get_family", lambda family: _Fragile())
+    before, after = _stub_record(["a", "b"], index=1), _stub_record(["c", "d", "e"], index=2)
+    broken = _stub_record(["x", "y", "z", "w"], index=3)
+    broken["task"]["raise"] = name
+    if allow_unverified:
+        broken["ground_truth"] = {}
+    decisions = curate([before, restamp(broken), after], allow_unverified=allow_unverified)
+    assert [(d.reason, d.detail) for d in decisions] == [
+        ("kept", ""), ("malformed", f"ZeroDivisionError: {name} broke"), ("kept", "")]
+    assert decisions[1].record_id == broken["id"] and not decisions[1].kept
+    assert "malformed" in filters.REASONS
+
+
 def _calls(*calls: tuple[str, dict[str, Any], str], parallel: bool = False) -> list[dict[str, Any]]:
     """A trajectory issuing (name, arguments, result) calls one per message, or all in one message."""
     tool_calls = [{"id": f"c{i}", "name": name, "arguments": args} for i, (name, args, _) in enumerate(calls)]
