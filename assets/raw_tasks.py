@@ -30,6 +30,8 @@ def raw_tasks(context: dg.AssetExecutionContext, config: GenerationConfig, duckd
                           negatives_every=params.negatives_every)
     built = time.perf_counter() - start
     context.log.info(f"{family}: {raw.counts()} in {built:.1f}s")
+    for path, what in raw.skipped:
+        context.log.warning(f"{path}: skipped, {what}: only regular files are task files")
     stamp = provenance(context, settings.lineage(params, overrides, inbox=paths.inbox))
     rows = with_provenance(raw.rows, family, stamp)
     with connection(duckdb) as con:
@@ -48,6 +50,7 @@ def raw_tasks(context: dg.AssetExecutionContext, config: GenerationConfig, duckd
             "rejections_by_reason": dg.MetadataValue.json(dict(reasons)),
             "subtypes": dg.MetadataValue.json(dict(Counter(r["subtype"] for r in rows))),
             "files": dg.MetadataValue.json(raw.files),
+            "skipped_inbox_entries": dg.MetadataValue.json([f"{path}: {what}" for path, what in raw.skipped]),
             "seconds": round(time.perf_counter() - start, 2),
             "tasks_per_second": round(len(rows) / max(built, 1e-9), 1),
             "parameters": dg.MetadataValue.json(stamp["params"]),

@@ -10,7 +10,7 @@ from typing import Any
 import dagster as dg
 
 from orchestration import settings
-from planfusion.stages.raw import inbox_files
+from planfusion.stages.raw import inbox_entries
 from planfusion.tasks import FAMILIES
 from planfusion.tasks.ingest import file_fingerprint
 
@@ -25,10 +25,10 @@ MAX_ATTEMPTS = 3  # a run that failed this often for the same content waits for 
 FAILED = (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
 
 
-def inbox_fingerprint(family: str, inbox: str) -> str:
+def inbox_fingerprint(files: list[Path]) -> str:
     """Hash of the family's task files (names and contents); the hash of nothing when there are none."""
     digest = hashlib.sha256()
-    for path in inbox_files(inbox, family):
+    for path in files:
         digest.update(f"{path.name}\0{file_fingerprint(path)}\n".encode())
     return digest.hexdigest()[:16]
 
@@ -83,10 +83,13 @@ def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     seen = json.loads(context.cursor) if context.cursor else {}
     requests = []
     for family in FAMILIES:
+        files, skipped = inbox_entries(inbox, family)
+        for path, what in skipped:
+            context.log.warning(f"{path}: skipped, {what}: only regular files are task files")
         state = seen.get(family)
         if isinstance(state, str):  # a cursor from before attempts were tracked: that content was requested
             state = {"fingerprint": state, "sequence": 0, "attempt": 1, "run_key": f"{family}:{state}"}
-        request, state, note = family_request(context.instance, family, inbox_fingerprint(family, inbox), state)
+        request, state, note = family_request(context.instance, family, inbox_fingerprint(files), state)
         if note:
             context.log.info(f"{Path(inbox, family)}: {note}")
         if state is not None:
