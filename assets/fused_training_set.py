@@ -11,7 +11,8 @@ from assets.settings import PipelineSettingsResource, launchpad_config
 from assets.spec import stage_asset
 from assets.warehouse_io import connection, preview, provenance, table_metadata, with_provenance
 from planfusion import tables, warehouse
-from planfusion.stages.fusion import chat_example, fuse, write_exports
+from planfusion.export import build_examples, write_exports
+from planfusion.stages.fusion import fuse
 from planfusion.stages.selection import SelectionParams
 from planfusion.tasks import FAMILIES
 
@@ -69,9 +70,15 @@ def fused_training_set(context: dg.AssetExecutionContext, config: FusionConfig, 
                        | {"budget_requested": asked.budget})
     with connection(duckdb) as con:
         records = tables.records_by_id(con, [(row["family"], row["task_id"]) for row in rows])
+    examples, dropped = build_examples((records[(row["family"], row["task_id"])], row) for row in rows)
+    for row in rows:
+        row.update(exported=row["task_id"] not in dropped, export_error=dropped.get(row["task_id"]))
+        if not row["exported"]:
+            context.log.warning(f"{row['task_id']}: not exported: {row['export_error']}")
+    with connection(duckdb) as con:
         warehouse.replace_rows(con, "fused_training_set", with_provenance(rows, None, stamp))
         version = tables.data_version(con, "fused_training_set")
-    files = write_exports([chat_example(records[(row["family"], row["task_id"])], row) for row in rows], paths.exports)
+    files = write_exports(examples, paths.exports)
     missing = sorted(set(with_kept) - set(report["family_counts"]))
     return dg.MaterializeResult(
         data_version=dg.DataVersion(version),
@@ -82,6 +89,8 @@ def fused_training_set(context: dg.AssetExecutionContext, config: FusionConfig, 
             "novelsum_random_same_size": report["novelsum_random"],
             "novelsum_union": report["novelsum_union"],
             "pool": report["pool"],
+            "exported": len(examples),
+            "not_exported": dg.MetadataValue.json(dropped),
             "seconds": round(seconds, 3),
             "jsonl": dg.MetadataValue.path(files["jsonl"]),
             "parquet": dg.MetadataValue.path(files["parquet"]),

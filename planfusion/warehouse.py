@@ -172,6 +172,8 @@ TABLES: dict[str, Table] = {
                 ("family_pick_step", "INTEGER", "family_selection.pick_step"),
                 ("variant", "VARCHAR", "NovelSelect variant"),
                 ("seed", "BIGINT", "seed of the first pick"),
+                ("exported", "BOOLEAN", "written to the training files (the example passed validation)"),
+                ("export_error", "VARCHAR", "why the example was not exported, when it was not"),
             ]
             + PROVENANCE,
             partitioned=False,

@@ -131,6 +131,9 @@ def test_fusion_covers_every_family_and_beats_random(pipeline: Pipeline) -> None
     assert md["novelsum_fused"] > md["novelsum_random_same_size"]
     exported = [json.loads(line) for line in Path(md["jsonl"]).read_text().splitlines()]
     assert len(exported) == 12 and all(example["messages"] for example in exported)
+    assert md["exported"] == 12 and pipeline.rows("SELECT DISTINCT exported FROM fused_training_set") == [(True,)]
+    tool_examples = [e for e in exported if e["family"] == "tool_execution"]
+    assert tool_examples and all(json.loads(e["tools"]) for e in tool_examples)
     assert Path(md["parquet"]).stat().st_size > 0
 
 
