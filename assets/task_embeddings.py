@@ -30,22 +30,24 @@ def task_embeddings(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
     embedder = embedding_model.get()
     with connection(duckdb) as con:
         tasks = tables.kept_texts(con, family)
-        cached = tables.cached_vectors(con, embedder.name, embedder.revision, sorted({text_hash(t["text"]) for t in tasks}))
+        cached = tables.cached_vectors(con, embedder.name, embedder.revision, embedder.scheme,
+                                       sorted({text_hash(t["text"]) for t in tasks}))
     context.log.info(f"{family}: {len(tasks)} kept tasks, {len(cached)} distinct texts cached")
     start = time.perf_counter()
     embedded = embed_texts([t["text"] for t in tasks], cached, embedder, _progress(context, family))
     seconds = time.perf_counter() - start
     stamp = provenance(context, {"model_name": embedder.name, "model_revision": embedder.revision,
-                                 "batch_size": embedder.batch_size})
+                                 "embedding_scheme": embedder.scheme, "batch_size": embedder.batch_size})
     rows = [
         {"task_id": t["task_id"], "text_hash": h, "model_name": embedder.name, "model_revision": embedder.revision,
-         "from_cache": bool(hit), "embedding": v}
+         "embedding_scheme": embedder.scheme, "from_cache": bool(hit), "embedding": v}
         for t, h, hit, v in zip(tasks, embedded.text_hashes, embedded.from_cache, embedded.vectors)
     ]
     fresh = {row["text_hash"]: row for row in rows if not row["from_cache"]}
     with connection(duckdb) as con:
         warehouse.add_cached_embeddings(con, [
-            {k: row[k] for k in ("text_hash", "model_name", "model_revision", "embedding")} | {"run_id": context.run.run_id}
+            {k: row[k] for k in ("text_hash", "model_name", "model_revision", "embedding_scheme", "embedding")}
+            | {"run_id": context.run.run_id}
             for row in fresh.values()
         ])
         warehouse.replace_rows(con, "task_embeddings", with_provenance(rows, family, stamp), family=family)
@@ -59,7 +61,8 @@ def task_embeddings(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
             "from_cache": len(rows) - computed,
             "texts_per_second": round(len(fresh) / seconds, 1) if fresh else 0.0,
             "seconds": round(seconds, 2),
-            "model": f"{embedder.name} @ {embedder.revision}",
+            "model": f"{embedder.name} @ {embedder.revision}, {embedder.scheme}",
+            **{k: round(v, 3) for k, v in embedder.coverage([t["text"] for t in tasks]).items()},
             "parameters": dg.MetadataValue.json(stamp["params"]),
         }),
     )

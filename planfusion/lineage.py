@@ -51,7 +51,7 @@ def task_lineage(con: duckdb.DuckDBPyConnection, task_id: str) -> list[dict[str,
         source["params"] = _json(source["params"])
         curation = _one(con, """SELECT kept, reason, detail, checks, tags, verified, metrics, run_id
                                 FROM curated_tasks WHERE family = ? AND task_id = ?""", key)
-        embedding = _one(con, """SELECT model_name, model_revision, text_hash, from_cache, run_id
+        embedding = _one(con, """SELECT model_name, model_revision, embedding_scheme, text_hash, from_cache, run_id
                                  FROM task_embeddings WHERE family = ? AND task_id = ?""", key)
         density = _one(con, """SELECT sigma, k, neighbour_ids, neighbour_distances, run_id
                                FROM density_factors WHERE family = ? AND task_id = ?""", key)
@@ -112,8 +112,9 @@ def render(chain: dict[str, Any]) -> str:
         if curation["detail"]:
             lines.append(f"  {curation['detail']}")
     if embedding:
-        lines.append(f"embedding: {embedding['model_name']} rev {embedding['model_revision']}"
-                     f"{' (from cache)' if embedding['from_cache'] else ''}   run {embedding['run_id']}")
+        lines.append(f"embedding: {embedding['model_name']} rev {embedding['model_revision']}, "
+                     f"{embedding['embedding_scheme']}{' (from cache)' if embedding['from_cache'] else ''}"
+                     f"   run {embedding['run_id']}")
     if density:
         lines.append(f"density: sigma {density['sigma']:.6g} from K={density['k']} neighbours   run {density['run_id']}")
         lines += [f"  neighbour {n['task_id']}  distance {n['distance']:.6g}" for n in density["neighbours"]]

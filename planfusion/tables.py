@@ -19,7 +19,7 @@ CONTENT_COLUMNS: dict[str, str] = {
     "raw_tasks": "task_id, content_hash",
     "ingest_rejections": "file_path, line_number, field, reason",
     "curated_tasks": "task_id, content_hash, kept, reason",
-    "task_embeddings": "task_id, text_hash, model_revision",
+    "task_embeddings": "task_id, text_hash, model_revision, embedding_scheme",
     "density_factors": "task_id, sigma, k",
     "family_selection": "task_id, pick_step, novelty",
     "fused_training_set": "task_id, family, fusion_step, novelty",
@@ -46,11 +46,12 @@ def kept_texts(con: duckdb.DuckDBPyConnection, family: str) -> list[dict[str, An
                                    WHERE c.family = ? AND c.kept ORDER BY c.task_id""", [family])
 
 
-def cached_vectors(con: duckdb.DuckDBPyConnection, model: str, revision: str,
+def cached_vectors(con: duckdb.DuckDBPyConnection, model: str, revision: str, scheme: str,
                    hashes: Sequence[str]) -> dict[str, np.ndarray]:
-    """text hash -> cached (384,) float32 vector of this model and revision."""
+    """text hash -> cached (384,) float32 vector of this model, revision and embedding scheme."""
     rows = con.execute("""SELECT text_hash, embedding FROM embedding_cache WHERE model_name = ? AND model_revision = ?
-                          AND text_hash IN (SELECT unnest(?::VARCHAR[]))""", [model, revision, list(hashes)]).fetchall()
+                          AND embedding_scheme = ? AND text_hash IN (SELECT unnest(?::VARCHAR[]))""",
+                       [model, revision, scheme, list(hashes)]).fetchall()
     return {h: np.asarray(v, dtype=np.float32) for h, v in rows}
 
 

@@ -108,6 +108,7 @@ TABLES: dict[str, Table] = {
                 ("text_hash", "VARCHAR", "sha256 of the embedded text: the cache key with the model"),
                 ("model_name", "VARCHAR", "embedding model"),
                 ("model_revision", "VARCHAR", "hash of the model weights"),
+                ("embedding_scheme", "VARCHAR", "how the text became one vector (mean of overlapping windows: size, overlap)"),
                 ("from_cache", "BOOLEAN", "reused from embedding_cache rather than computed in this run"),
                 ("embedding", "FLOAT[384]", "the unit vector"),
             ]
@@ -115,11 +116,12 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "embedding_cache",
-            "Every vector ever computed, by (text hash, model, revision): reruns embed only what is new.",
+            "Every vector ever computed, by (text hash, model, revision, scheme): reruns embed only what is new.",
             [
                 ("text_hash", "VARCHAR", "sha256 of the embedded text"),
                 ("model_name", "VARCHAR", "embedding model"),
                 ("model_revision", "VARCHAR", "hash of the model weights"),
+                ("embedding_scheme", "VARCHAR", "how the text became one vector: part of the key"),
                 ("embedding", "FLOAT[384]", "the unit vector"),
                 ("run_id", "VARCHAR", "run that computed it"),
             ],
@@ -274,7 +276,8 @@ def add_cached_embeddings(con: duckdb.DuckDBPyConnection, rows: Iterable[Mapping
     con.execute(
         """INSERT INTO embedding_cache BY NAME SELECT * FROM incoming_vectors AS i
            WHERE NOT EXISTS (SELECT 1 FROM embedding_cache c WHERE c.text_hash = i.text_hash
-                             AND c.model_name = i.model_name AND c.model_revision = i.model_revision)"""
+                             AND c.model_name = i.model_name AND c.model_revision = i.model_revision
+                             AND c.embedding_scheme IS NOT DISTINCT FROM i.embedding_scheme)"""
     )
     con.unregister("incoming_vectors")
 
@@ -292,7 +295,7 @@ def tables_markdown() -> str:
     for table in TABLES.values():
         scope = "rows replaced per family" if table.partitioned else "one table, replaced as a whole"
         if table.name == "embedding_cache":
-            scope = "append-only, keyed by (text_hash, model_name, model_revision)"
+            scope = "append-only, keyed by (text_hash, model_name, model_revision, embedding_scheme)"
         lines = [f"### `{table.name}`", "", f"{table.doc} *{scope.capitalize()}.*", "", "| column | type | meaning |", "|---|---|---|"]
         lines += [f"| `{name}` | {dtype} | {doc} |" for name, dtype, doc in table.columns]
         parts.append("\n".join(lines))

