@@ -71,11 +71,10 @@ def _address(
 ) -> int:
     """a's data address for the C code, which walks exactly ``shape`` (axes: its names) of ``dtype``
     in C order; out: the C code writes into a."""
-    if (
-        isinstance(a, np.ndarray) and a.shape == shape and a.dtype == dtype and a.flags.c_contiguous
-        and (a.flags.writeable or not out)
-    ):  # fmt: skip
-        return a.ctypes.data
+    if isinstance(a, np.ndarray) and a.shape == shape and a.dtype == dtype:
+        flags = a.flags
+        if flags.c_contiguous and (flags.writeable or not out):
+            return a.ctypes.data
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{name} must be a numpy array {_dims(axes)}, got {type(a).__name__}")
     if a.dtype != dtype:
@@ -211,7 +210,7 @@ class SelectionKernels:
         order is written by one thread) against the first t picks, 1 <= t <= budget: those before
         ``flushed`` in the matrix, the rest (at most STAGE) staged. Their key orders come up to t."""
         _shape(rows, "rows", ("m",))
-        if not np.issubdtype(rows.dtype, np.integer):
+        if rows.dtype.kind not in "iu":
             raise TypeError(f"rows must be integer pool indices, got {rows.dtype}")
         rows = np.ascontiguousarray(rows, dtype=_I64)
         if len(rows) and (rows[0] < 0 or rows[-1] >= self.n or (rows[1:] <= rows[:-1]).any()):
@@ -240,16 +239,17 @@ class SelectionKernels:
         cap = _shape(keys, "keys", ("cap", "budget"))[0]
         if m > cap:
             raise ValueError(f"ids names {m} hot rows, but keys has room for cap = {cap}")
-        if m and (ids.min() < 0 or ids.max() >= self.n):
-            raise ValueError(f"ids must be pool indices in [0, {self.n}), got {ids}")
         t = _index(t, "t", 0, self.budget - 1)
         hot, per_pick = ((m,), ("m",)), ((cap, self.budget), ("cap", "budget"))
+        ids_address = _address(ids, "ids", _I64, *hot)
+        if m and ids.view(np.uint64).max() >= self.n:  # one pass: negative ids wrap to >= 2**63
+            raise ValueError(f"ids must be pool indices in [0, {self.n}), got {ids}")
         _lib.pf_update_hot(
             m, t, self.budget, _address(new_keys, "new_keys", _F64, *hot),
             _address(new_terms, "new_terms", _F64, *hot), _address(keys, "keys", _F64, *per_pick, out=True),
             _address(terms, "terms", _F64, *per_pick, out=True), _address(ranks, "ranks", _I32, *per_pick, out=True),
             self.g, _address(dg, "dg", _F64, (self.budget + 2,), ("budget + 2",)),
-            _address(exact, "exact", _F64, *hot, out=True), _address(ids, "ids", _I64, *hot), self.score,
+            _address(exact, "exact", _F64, *hot, out=True), ids_address, self.score,
         )  # fmt: skip
 
     def contenders(self, best: float, cap: int) -> tuple[np.ndarray, np.ndarray, bool]:
