@@ -183,3 +183,81 @@ def test_update_hot_checks(change, error, message):
 def test_contenders_needs_room_for_one():
     with pytest.raises(ValueError, match="cap must be >= 1, got 0"):
         bind().contenders(0.0, 0)
+
+
+
+def stray_nan_key(a, call):
+    call["column"][7] = np.nan
+
+
+def stray_counts(a, call):
+    a["below"][7] = 2**30
+
+
+def stray_ranks(a, call):
+    call["ranks"][1] = 2**30  # slot 1 holds row 7
+
+
+def stray_known(a, call):
+    a["known"][7] = 2**40
+
+
+def stray_sorted_picks(a, call):
+    a["known"][7], a["sorted_picks"][7] = 2, 2**31 - 1
+
+
+def add_bounds_beyond_the_head(kernels, a):
+    """add_bounds at t > H, where the key counts are read: every row's bound."""
+    call = add_bounds_args(t=H + 2, column=a["staged"][0].copy())
+
+    def go():
+        kernels.add_bounds(**call)
+        return a["score"]
+
+    return call, go, 7
+
+
+def update_hot_pushing_down(kernels, a):
+    """update_hot of rows 0 and 7 whose earlier keys all rank after the new one (dg[rank] is read)."""
+    call = update_hot_args(keys=np.full((4, BUDGET), 5.0), ids=np.array([0, 7]))
+
+    def go():
+        kernels.update_hot(**call)
+        return call["exact"]
+
+    return call, go, 1
+
+
+def promote_three(kernels, a):
+    """promote of rows 3, 7 and 9 against three staged picks."""
+    call = {"rows": np.array([3, 7, 9]), "t": 3, "flushed": 0}
+    return call, lambda: kernels.promote(**call), 1
+
+
+@pytest.mark.parametrize(
+    "stray, run",
+    [
+        (stray_nan_key, add_bounds_beyond_the_head),
+        (stray_counts, add_bounds_beyond_the_head),
+        (stray_ranks, update_hot_pushing_down),
+        (stray_known, promote_three),
+        (stray_sorted_picks, promote_three),
+    ],
+)
+def test_stray_state_stays_in_its_row(stray, run):
+    """_kernels.c clamps the indices it reads from arrays Python keeps between calls (key counts,
+    ranks, remembered key orders) and the bucket of a NaN key: a stray value written into row 7
+    after binding must not crash or reach outside the arrays, and every other row's result is
+    unchanged. (On 4b67fa6 all but the NaN key segfault; its bucket was an undefined cast.)"""
+    staged = np.random.default_rng(5).uniform(0.0, 2.0, (STAGE, N)).astype(np.float32)
+    results = []
+    for dirty in (False, True):
+        a = bound_arrays(staged=staged.copy(), sorted_picks=np.zeros((N, BUDGET), dtype=np.int32))
+        kernels = SelectionKernels(released=False, threads=1, **a)
+        call, go, row = run(kernels, a)
+        if dirty:
+            stray(a, call)
+        results.append(go().copy())
+    clean, dirty = results
+    others = np.arange(len(clean)) != row
+    assert (clean[others] == dirty[others]).all()
