@@ -9,9 +9,10 @@ cores draw more bandwidth than one. (With OpenBLAS's gemv in the loop instead, i
 threads competed with ours.) The extension is built by ``pip install`` with the system C compiler
 (setup.py); the distance loop uses AVX2/FMA where the CPU has them, checked at run time.
 
-The C code trusts every extent and index it is given, so each wrapper checks its arrays (shape,
+The C code trusts the extents and indices it is given, so each wrapper checks its arrays (shape,
 dtype, C-contiguity, writeable where C writes) and index arguments before the call: no Python
-input reaches the C code unchecked. SelectionKernels checks its arrays once, when it binds them.
+input reaches the C code unchecked. SelectionKernels checks its arrays once, when it binds them;
+the indices C reads from their contents, which Python may write between calls, are clamped in C.
 """
 
 from __future__ import annotations
@@ -113,8 +114,9 @@ def cosine_distances(unit: np.ndarray, j: int, out: np.ndarray, threads: int = 2
     n, dim = _shape(unit, "unit", ("N", "D"))
     j = _index(j, "j", 0, n - 1)
     x = _address(unit, "unit", _F32, (n, dim), ("N", "D"))
-    _lib.pf_distances(n, dim, x, x + j * unit.strides[0], _address(out, "out", _F32, (n,), ("N",), out=True),
-                      _threads(threads))  # fmt: skip
+    _lib.pf_distances(
+        n, dim, x, x + j * unit.strides[0], _address(out, "out", _F32, (n,), ("N",), out=True), _threads(threads)
+    )
     return out
 
 
@@ -163,7 +165,8 @@ class SelectionKernels:
         if buckets < 1:
             raise ValueError(f"below (N, BUCKETS + 1) = {below.shape} needs BUCKETS >= 1")
         stage = _shape(staged, "staged", ("STAGE", "N"))[0]
-        _shape(stairs, "stairs", ("S",)), _dtype(stairs, "stairs", (_I64,))
+        _shape(stairs, "stairs", ("S",))
+        _dtype(stairs, "stairs", (_I64,))
         stairs = stairs.copy()  # private: C adds its entries to bucket indices, so they are checked once
         if (stairs < 1).any():
             raise ValueError(f"stairs must be bucket steps >= 1, got {stairs}")
