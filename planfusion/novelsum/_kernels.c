@@ -4,6 +4,11 @@
  * Plain C called through ctypes (planfusion/novelsum/kernels.py holds the signatures and the why).
  * The module init below only lets setuptools build and locate this file as an extension; it has
  * no Python-level functions. Arrays are C-contiguous; shapes are given in the comments.
+ *
+ * kernels.py checks every argument's shape, dtype and range before a call. Indices read from array
+ * contents that Python keeps between calls (key counts, ranks, remembered key orders) and the
+ * bucket of a key (NaN casts to no integer) are clamped to their arrays here, where a stray value
+ * costs one comparison instead of a scan per call; valid values are never changed by the clamps.
  */
 #include <Python.h>
 #include <math.h>
@@ -131,6 +136,13 @@ void pf_distances(int64_t n, int64_t dim, const float *x, const float *v, float 
     }
 }
 
+/* g's index + 1 for a count of earlier picks: at least h (the head is exact), at most t (a count
+ * of the t earlier picks cannot exceed t; below is writable from Python). */
+static inline int64_t count_rank(int64_t count, int64_t h, int64_t t)
+{
+    return count < h ? h : (count > t ? t : count);
+}
+
 /* One pick's upper bound on every candidate's score rise, with the candidate's head and key counts
  * updated for the pick. See select.py (_LazyGreedy._add_bounds) for the derivation.
  *   column: (n,) every candidate's distance to the new pick (float32 or float64)
@@ -172,14 +184,15 @@ void pf_distances(int64_t n, int64_t dim, const float *x, const float *v, float 
                 head_last[i] = hk[h - 1];                                                           \
             }                                                                                       \
             double x = key * bucket_scale + bucket_offset;                                          \
-            x = x < 0.0 ? 0.0 : (x > (double)(buckets - 1) ? (double)(buckets - 1) : x);            \
+            /* NaN fails x >= 0 and lands in bucket 0 */                                            \
+            x = x >= 0.0 ? (x < (double)(buckets - 1) ? x : (double)(buckets - 1)) : 0.0;           \
             const int64_t b = (int64_t)x;                                                           \
             int32_t *counts = below + i * (buckets + 1);                                            \
             if (t > h) { /* beyond the head: rank bounds from the key counts */                     \
                 const int64_t n_lt = counts[b], n_le = counts[b + 1];                               \
                 const double edge = edges[b + 1];                                                   \
-                const double g_mid = g[(n_lt > h ? n_lt : h) + 1];                                  \
-                const double g_tail = g[(n_le > h ? n_le : h) + 1];                                 \
+                const double g_mid = g[count_rank(n_lt, h, t) + 1];                                 \
+                const double g_tail = g[count_rank(n_le, h, t) + 1];                                \
                 if (!released) {                                                                    \
                     const double excess = term - w_low * key;                                       \
                     rise += (g_mid - g_tail) * (excess > 0.0 ? excess : 0.0);                       \
@@ -189,7 +202,7 @@ void pf_distances(int64_t n, int64_t dim, const float *x, const float *v, float 
                     for (int64_t s = 0; s < n_stairs; s++) {                                        \
                         const int64_t c = b + stairs[s] < buckets ? b + stairs[s] : buckets;        \
                         const int64_t count = counts[c];                                            \
-                        lower += (edges[c] - prev) * (g[(count > h ? count : h) + 1] - g_end);      \
+                        lower += (edges[c] - prev) * (g[count_rank(count, h, t) + 1] - g_end);      \
                         prev = edges[c];                                                            \
                     }                                                                               \
                     rise += (g_tail - g_end) * (term - edge) - lower;                               \
@@ -358,9 +371,11 @@ static void count_not_above(const double *a, int64_t n, const double *x, int64_t
                 }                                                                                   \
             }                                                                                       \
             INDEX *known_order = sorted_picks + i * budget;                                         \
-            const int64_t k = known[i], f = t - k;                                                  \
+            /* a remembered order covers at most the t picks, each one of them (clamped) */         \
+            const int64_t k = known[i] < 0 ? 0 : (known[i] > t ? t : known[i]), f = t - k;          \
             for (int64_t a = 0; a < k; a++) {                                                       \
-                known_pick[a] = known_order[a];                                                     \
+                const int64_t u = known_order[a];                                                   \
+                known_pick[a] = u >= 0 && u < t ? u : 0;                                            \
                 known_key[a] = key[known_pick[a]];                                                  \
             }                                                                                       \
             /* A new pick goes after the known picks with keys <= its own (equal keys: the          \
@@ -486,7 +501,8 @@ void pf_update_hot(int64_t m, int64_t t, int64_t budget, const double *new_keys,
         int64_t pushed = 0;
         for (int64_t u = 0; u < t; u++) {
             const int down = row_keys[u] > key;
-            loss += down ? row_terms[u] * dg[row_ranks[u]] : 0.0;
+            const uint32_t was = (uint32_t)row_ranks[u]; /* in [1, t]; ranks is Python's array: */
+            loss += down ? row_terms[u] * dg[was <= (uint64_t)t ? was : 0] : 0.0; /* one compare */
             row_ranks[u] += down;
             pushed += down;
         }

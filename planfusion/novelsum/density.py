@@ -8,12 +8,13 @@ number of distinct samples (checked); a neighbour sum that rounds to zero is flo
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import faiss
 import numpy as np
 
-from planfusion.novelsum.validation import check_k, distance_matrix, unit_embeddings
+from planfusion.novelsum.validation import check_array, check_k, distance_matrix, unit_embeddings
 
 MIN_NEIGHBOUR_SUM = 1e-9
 
@@ -27,6 +28,31 @@ class Density:
     neighbours: np.ndarray
     distances: np.ndarray
     k: int
+
+
+def check_density(density: Density, n_pool: int) -> Density:
+    """density, checked to belong to a pool of n_pool samples: selection indexes sigma by pool index
+    in compiled code, so the factors of another pool would be read out of bounds (fewer samples) or
+    silently misaligned (more). sigma must be finite and > 0, distances finite and >= 0, and
+    neighbours and distances (N, k) for the density's own k. Returns it with numpy arrays."""
+    if not isinstance(density, Density):
+        raise TypeError(f"density must be a Density (embedding_density(...)), got {type(density).__name__}")
+    k = density.k
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        raise ValueError(f"density.k must be an integer >= 1, got {k!r}")
+    sigma = check_array(density.sigma, "density.sigma", (n_pool,), "(N,)", np.floating, "for this pool")
+    pool_k = "for this pool and density.k"
+    neighbours = check_array(density.neighbours, "density.neighbours", (n_pool, k), "(N, k)", np.integer, pool_k)
+    distances = check_array(density.distances, "density.distances", (n_pool, k), "(N, k)", np.floating, pool_k)
+    bad = ~(np.isfinite(sigma) & (sigma > 0))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"density.sigma must be finite and > 0, got {sigma[i]} at index {i}")
+    bad = ~(np.isfinite(distances) & (distances >= 0))
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise ValueError(f"density.distances must be finite and >= 0, got {distances[i, j]} at ({i}, {j})")
+    return Density(sigma=sigma, neighbours=neighbours, distances=distances, k=int(k))
 
 
 def _sigma(distances: np.ndarray) -> np.ndarray:

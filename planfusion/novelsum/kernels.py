@@ -8,11 +8,17 @@ bounds) and large promotions split their rows over two threads: they are memory-
 cores draw more bandwidth than one. (With OpenBLAS's gemv in the loop instead, its spinning
 threads competed with ours.) The extension is built by ``pip install`` with the system C compiler
 (setup.py); the distance loop uses AVX2/FMA where the CPU has them, checked at run time.
+
+The C code trusts the extents and indices it is given, so each wrapper checks its arrays (shape,
+dtype, C-contiguity, writeable where C writes) and index arguments before the call: no Python
+input reaches the C code unchecked. SelectionKernels checks its arrays once, when it binds them;
+the indices C reads from their contents, which Python may write between calls, are clamped in C.
 """
 
 from __future__ import annotations
 
 import ctypes
+import operator
 
 import numpy as np
 
@@ -36,74 +42,153 @@ _lib.pf_contenders.restype = _i64
 _lib.pf_contenders.argtypes = [_i64, _ptr, _ptr, _f64, _i64, _ptr, _ptr]
 
 
+_F32, _F64, _I32, _I64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int32), np.dtype(np.int64)
+_DISTANCES = (_F32, _F64)  # the C loops come in float32 and float64 versions
+_INDICES = (np.dtype(np.int16), _I32)
+
+
+def _dims(axes: tuple[str, ...]) -> str:
+    return f"({axes[0]},)" if len(axes) == 1 else f"({', '.join(axes)})"
+
+
+def _shape(a: np.ndarray, name: str, axes: tuple[str, ...]) -> tuple[int, ...]:
+    """a's shape, after checking that a is an array with one axis per name in axes."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array {_dims(axes)}, got {type(a).__name__}")
+    if a.ndim != len(axes):
+        raise ValueError(f"{name} must have shape {_dims(axes)}, got {a.shape}")
+    return a.shape
+
+
+def _dtype(a: np.ndarray, name: str, allowed: tuple[np.dtype, ...]) -> np.dtype:
+    """a's dtype, after checking it is one of those the C code has a version for."""
+    if a.dtype not in allowed:
+        raise TypeError(f"{name} must be {' or '.join(map(str, allowed))}, got {a.dtype}")
+    return a.dtype
+
+
+def _address(
+    a: np.ndarray, name: str, dtype: np.dtype, shape: tuple[int, ...], axes: tuple[str, ...], *, out: bool = False
+) -> int:
+    """a's data address for the C code, which walks exactly ``shape`` (axes: its names) of ``dtype``
+    in C order; out: the C code writes into a."""
+    if isinstance(a, np.ndarray) and a.shape == shape and a.dtype == dtype:
+        flags = a.flags
+        if flags.c_contiguous and (flags.writeable or not out):
+            return a.ctypes.data
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array {_dims(axes)}, got {type(a).__name__}")
+    if a.dtype != dtype:
+        raise TypeError(f"{name} must be {dtype}, got {a.dtype}")
+    if a.shape != shape:
+        raise ValueError(f"{name} must have shape {_dims(axes)} = {shape}, got {a.shape}")
+    if not a.flags.c_contiguous:
+        raise TypeError(f"{name} must be C-contiguous (np.ascontiguousarray)")
+    raise ValueError(f"{name} must be writeable: the compiled loop writes into it")
+
+
+def _integer(value: int, name: str) -> int:
+    """value as an int; floats are refused, not truncated."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {value!r}") from None
+
+
+def _index(value: int, name: str, lo: int, hi: int) -> int:
+    i = _integer(value, name)
+    if not lo <= i <= hi:
+        raise ValueError(f"{name} must be in [{lo}, {hi}], got {i}")
+    return i
+
+
+def _threads(threads: int) -> int:
+    if isinstance(threads, bool) or _integer(threads, "threads") not in (1, 2):
+        raise ValueError(f"threads must be 1 or 2 (the passes split over at most two), got {threads!r}")
+    return int(threads)
+
+
 def cosine_distances(unit: np.ndarray, j: int, out: np.ndarray, threads: int = 2) -> np.ndarray:
     """out[i] = clip(1 - <unit[i], unit[j]>, 0, 2) for the (N, D) float32 unit rows, into out (N,)
-    float32: one pass over the pool, split over ``threads`` (at most 2) threads."""
-    n, dim = unit.shape
+    float32: one pass over the pool, split over ``threads`` (1 or 2) threads. j in [0, N)."""
+    n, dim = _shape(unit, "unit", ("N", "D"))
+    j = _index(j, "j", 0, n - 1)
+    x = _address(unit, "unit", _F32, (n, dim), ("N", "D"))
     _lib.pf_distances(
-        n, dim, _address(unit, np.float32, "unit"), _address(unit[j], np.float32, "unit[j]"),
-        _address(out, np.float32, "out"), threads,
-    )  # fmt: skip
+        n, dim, x, x + j * unit.strides[0], _address(out, "out", _F32, (n,), ("N",), out=True), _threads(threads)
+    )
     return out
 
 
 def flush_columns(staged: np.ndarray, cols: int, matrix: np.ndarray, at: int, threads: int = 2) -> None:
     """matrix[:, at : at + cols] = staged[:cols].T for staged (STAGE, N) and matrix (N, budget), both
-    float32 or both float64, rows split over ``threads`` (at most 2) threads."""
-    n, budget = matrix.shape
-    if staged.dtype != matrix.dtype or staged.shape[1] != n or not 0 <= at <= budget - cols:
-        raise ValueError(f"cannot flush {cols} staged columns {staged.shape} into {matrix.shape} at {at}")
-    status = _lib.pf_flush(
-        _address(staged, staged.dtype, "staged"), cols, n, _address(matrix, matrix.dtype, "matrix"), budget, at,
-        matrix.dtype.itemsize, threads,
+    float32 or both float64, rows split over ``threads`` (1 or 2) threads."""
+    n, budget = _shape(matrix, "matrix", ("N", "budget"))
+    stage = _shape(staged, "staged", ("STAGE", "N"))[0]
+    dtype = _dtype(matrix, "matrix", _DISTANCES)
+    cols, at = _integer(cols, "cols"), _integer(at, "at")
+    if not (0 <= cols <= stage and 0 <= at <= budget - cols):
+        raise ValueError(f"cannot flush {cols} of {stage} staged columns into {budget} columns at {at}")
+    _lib.pf_flush(
+        _address(staged, "staged", dtype, (stage, n), ("STAGE", "N")), cols, n,
+        _address(matrix, "matrix", dtype, (n, budget), ("N", "budget"), out=True), budget, at,
+        dtype.itemsize, _threads(threads),
     )  # fmt: skip
-    if status != 0:
-        raise TypeError(f"flush: distances must be float32 or float64, got {matrix.dtype}")
-
-
-def _address(a: np.ndarray, dtype, name: str) -> int:
-    if a.dtype != dtype or not a.flags.c_contiguous:
-        raise TypeError(f"{name} must be a C-contiguous {np.dtype(dtype)} array, got {a.dtype}")
-    return a.ctypes.data
 
 
 class SelectionKernels:
-    """The compiled loops bound to one selection run's arrays. Their addresses are taken once: a
-    pick makes several calls, and numpy's ``.ctypes`` costs about a microsecond an array.
+    """The compiled loops bound to one selection run's arrays. Their addresses are taken, and their
+    shapes, dtypes and layout checked, once: a pick makes several calls, and numpy's ``.ctypes``
+    costs about a microsecond an array. Each call checks its own arguments.
 
     weight: (N,) sigma^kappa2; pick_weight: (budget,) the picks' weights; head_keys, head_terms:
-    (N, H) each candidate's H lowest keys and their terms; head_last: (N,) head_keys[:, -1]; below:
-    (N, BUCKETS + 1) int32, each candidate's picks with a key in a bucket lower than b; score: (N,)
-    hot rows' exact scores, bounds for the rest, -inf for picked rows; hot: (N,) bool; matrix:
-    (N, budget) and staged: (STAGE, N) distances to the picks (float32 or float64); sorted_picks:
-    (N, budget) int16 or int32 and known: (N,) int64, each candidate's picks in key order as of its
-    last promotion; g: (budget + 2,) rank weights; stairs: (S,) int64 bucket steps. All float
-    arrays are float64 unless said.
+    (N, H) each candidate's H lowest keys and their terms, 1 <= H <= budget; head_last: (N,)
+    head_keys[:, -1]; below: (N, BUCKETS + 1) int32, each candidate's picks with a key in a bucket
+    lower than b, BUCKETS >= 1; score: (N,) hot rows' exact scores, bounds for the rest, -inf for
+    picked rows; hot: (N,) bool; matrix: (N, budget) and staged: (STAGE, N) distances to the picks
+    (float32 or float64); sorted_picks: (N, budget) int16 or int32 and known: (N,) int64, each
+    candidate's picks in key order as of its last promotion; g: (budget + 2,) rank weights; stairs:
+    (S,) int64 bucket steps >= 1 (copied). All float arrays are float64 unless said. threads: 1 or 2.
     """
 
     def __init__(
-        self, *, released: bool, weight, pick_weight, head_keys, head_terms, head_last, below, score, hot,
-        matrix, staged, sorted_picks, known, g, stairs, threads: int = 1,
+        self, *, released: bool, weight: np.ndarray, pick_weight: np.ndarray, head_keys: np.ndarray,
+        head_terms: np.ndarray, head_last: np.ndarray, below: np.ndarray, score: np.ndarray, hot: np.ndarray,
+        matrix: np.ndarray, staged: np.ndarray, sorted_picks: np.ndarray, known: np.ndarray, g: np.ndarray,
+        stairs: np.ndarray, threads: int = 1,
     ):  # fmt: skip
-        f64 = np.float64
-        self.n, self.h = head_keys.shape
-        self.released, self.threads = int(released), threads
-        self.buckets = below.shape[1] - 1
-        self.budget = matrix.shape[1]
-        self.dist_dtype = matrix.dtype
-        if staged.dtype != matrix.dtype or matrix.dtype.itemsize not in (4, 8):
-            raise TypeError(f"distances must be float32 or float64 alike, got {matrix.dtype} / {staged.dtype}")
-        if sorted_picks.dtype.itemsize not in (2, 4):
-            raise TypeError(f"sorted_picks must be int16 or int32, got {sorted_picks.dtype}")
-        self.weight, self.pick_weight = _address(weight, f64, "weight"), _address(pick_weight, f64, "pick_weight")
-        self.head_keys, self.head_terms = _address(head_keys, f64, "head_keys"), _address(head_terms, f64, "head_terms")
-        self.head_last, self.below = _address(head_last, f64, "head_last"), _address(below, np.int32, "below")
-        self.score, self.hot = _address(score, f64, "score"), _address(hot, np.bool_, "hot")
-        self.matrix, self.staged = _address(matrix, matrix.dtype, "matrix"), _address(staged, matrix.dtype, "staged")
-        self.sorted_picks = _address(sorted_picks, sorted_picks.dtype, "sorted_picks")
-        self.index_bytes = sorted_picks.dtype.itemsize
-        self.known, self.g = _address(known, np.int64, "known"), _address(g, f64, "g")
-        self.stairs, self.n_stairs = _address(stairs, np.int64, "stairs"), len(stairs)
+        n, h = _shape(head_keys, "head_keys", ("N", "H"))
+        budget = _shape(matrix, "matrix", ("N", "budget"))[1]
+        if not 1 <= h <= budget:
+            raise ValueError(f"head_keys (N, H) = {head_keys.shape} needs 1 <= H <= budget = {budget}")
+        buckets = _shape(below, "below", ("N", "BUCKETS + 1"))[1] - 1
+        if buckets < 1:
+            raise ValueError(f"below (N, BUCKETS + 1) = {below.shape} needs BUCKETS >= 1")
+        stage = _shape(staged, "staged", ("STAGE", "N"))[0]
+        _shape(stairs, "stairs", ("S",))
+        _dtype(stairs, "stairs", (_I64,))
+        stairs = stairs.copy()  # private: C adds its entries to bucket indices, so they are checked once
+        if (stairs < 1).any():
+            raise ValueError(f"stairs must be bucket steps >= 1, got {stairs}")
+        self.dist_dtype = _dtype(matrix, "matrix", _DISTANCES)
+        self.index_bytes = _dtype(sorted_picks, "sorted_picks", _INDICES).itemsize
+        self.n, self.h, self.buckets, self.budget, self.stage = n, h, buckets, budget, stage
+        self.released, self.threads = int(released), _threads(threads)
+        by_row, by_pick = ((n,), ("N",)), ((n, budget), ("N", "budget"))
+        self.weight = _address(weight, "weight", _F64, *by_row)
+        self.pick_weight = _address(pick_weight, "pick_weight", _F64, (budget,), ("budget",))
+        self.head_keys = _address(head_keys, "head_keys", _F64, (n, h), ("N", "H"), out=True)
+        self.head_terms = _address(head_terms, "head_terms", _F64, (n, h), ("N", "H"), out=True)
+        self.head_last = _address(head_last, "head_last", _F64, *by_row, out=True)
+        self.below = _address(below, "below", _I32, (n, buckets + 1), ("N", "BUCKETS + 1"), out=True)
+        self.score = _address(score, "score", _F64, *by_row, out=True)
+        self.hot = _address(hot, "hot", np.dtype(np.bool_), *by_row)
+        self.matrix = _address(matrix, "matrix", self.dist_dtype, *by_pick)
+        self.staged = _address(staged, "staged", self.dist_dtype, (stage, n), ("STAGE", "N"))
+        self.sorted_picks = _address(sorted_picks, "sorted_picks", sorted_picks.dtype, *by_pick, out=True)
+        self.known = _address(known, "known", _I64, *by_row, out=True)
+        self.g = _address(g, "g", _F64, (budget + 2,), ("budget + 2",))
+        self.stairs, self.n_stairs = _address(stairs, "stairs", _I64, stairs.shape, ("S",)), len(stairs)
         self._keep = (weight, pick_weight, head_keys, head_terms, head_last, below, score, hot, matrix, staged)
         self._keep += (sorted_picks, known, g, stairs)  # the addresses stay valid while these live
 
@@ -111,21 +196,30 @@ class SelectionKernels:
         self, t: int, column: np.ndarray, pick_weight: float, w_low: float, bucket_scale: float, bucket_offset: float,
         edges: np.ndarray,
     ) -> None:  # fmt: skip
-        """Raise every candidate's bound for pick t (column: (N,) distances to it, float32 or float64),
-        updating heads and key counts. edges: (BUCKETS + 1,) lower bucket edges."""
-        status = _lib.pf_add_bounds(
-            self.n, t, self.h, self.released, _address(column, column.dtype, "column"), column.dtype.itemsize,
-            self.weight, pick_weight, self.head_keys, self.head_terms, self.head_last, self.below, self.buckets,
-            bucket_scale, bucket_offset, _address(edges, np.float64, "edges"), self.g, w_low, self.stairs,
+        """Raise every candidate's bound for pick t in [0, budget) (column: (N,) distances to it,
+        float32 or float64), updating heads and key counts. edges: (BUCKETS + 1,) lower bucket edges."""
+        t = _index(t, "t", 0, self.budget - 1)
+        dtype = _dtype(column, "column", _DISTANCES)
+        _lib.pf_add_bounds(
+            self.n, t, self.h, self.released, _address(column, "column", dtype, (self.n,), ("N",)),
+            dtype.itemsize, self.weight, pick_weight, self.head_keys, self.head_terms, self.head_last, self.below,
+            self.buckets, bucket_scale, bucket_offset,
+            _address(edges, "edges", _F64, (self.buckets + 1,), ("BUCKETS + 1",)), self.g, w_low, self.stairs,
             self.n_stairs, self.score, self.threads,
         )  # fmt: skip
-        if status != 0:
-            raise TypeError(f"add_bounds: unsupported distance dtype {column.dtype}")
 
     def promote(self, rows: np.ndarray, t: int, flushed: int) -> np.ndarray:
-        """(m,) exact score sums of the candidates ``rows`` against the first t picks (those before
-        ``flushed`` in the matrix, the rest staged); their remembered key orders come up to t."""
-        rows = np.ascontiguousarray(rows, dtype=np.int64)
+        """(m,) exact score sums of the candidates ``rows`` (increasing pool indices: each row's key
+        order is written by one thread) against the first t picks, 1 <= t <= budget: those before
+        ``flushed`` in the matrix, the rest (at most STAGE) staged. Their key orders come up to t."""
+        _shape(rows, "rows", ("m",))
+        if rows.dtype.kind not in "iu":
+            raise TypeError(f"rows must be integer pool indices, got {rows.dtype}")
+        rows = np.ascontiguousarray(rows, dtype=_I64)
+        if len(rows) and (rows[0] < 0 or rows[-1] >= self.n or (rows[1:] <= rows[:-1]).any()):
+            raise ValueError(f"rows must be increasing pool indices in [0, {self.n}), got {rows}")
+        t = _index(t, "t", 1, self.budget)
+        flushed = _index(flushed, "flushed", max(0, t - self.stage), t)
         exact = np.empty(len(rows))
         status = _lib.pf_promote(
             len(rows), rows.ctypes.data, t, self.matrix, self.budget, flushed, self.staged, self.n,
@@ -140,22 +234,35 @@ class SelectionKernels:
         self, t: int, new_keys: np.ndarray, new_terms: np.ndarray, keys: np.ndarray, terms: np.ndarray,
         ranks: np.ndarray, dg: np.ndarray, exact: np.ndarray, ids: np.ndarray,
     ) -> None:  # fmt: skip
-        """Exact score changes of the m hot rows for pick t: new_keys, new_terms, exact: (m,) float64;
-        keys, terms: (cap, budget) float64 and ranks: (cap, budget) int32 per earlier pick, rows
-        0..m-1 in use; dg: (budget + 2,) g[r + 1] - g[r]; ids: (m,) int64 pool indices, whose
-        entries of score get the new exact scores."""
-        f64 = np.float64
+        """Exact score changes of the m hot rows for pick t in [0, budget): new_keys, new_terms, exact:
+        (m,) float64; keys, terms: (cap, budget) float64 and ranks: (cap, budget) int32 per earlier
+        pick, rows 0..m-1 in use, m <= cap; dg: (budget + 2,) g[r + 1] - g[r]; ids: (m,) int64 pool
+        indices, whose entries of score get the new exact scores."""
+        m = _shape(ids, "ids", ("m",))[0]
+        cap = _shape(keys, "keys", ("cap", "budget"))[0]
+        if m > cap:
+            raise ValueError(f"ids names {m} hot rows, but keys has room for cap = {cap}")
+        t = _index(t, "t", 0, self.budget - 1)
+        hot, per_pick = ((m,), ("m",)), ((cap, self.budget), ("cap", "budget"))
+        ids_address = _address(ids, "ids", _I64, *hot)
+        if m and ids.view(np.uint64).max() >= self.n:  # one pass: negative ids wrap to >= 2**63
+            raise ValueError(f"ids must be pool indices in [0, {self.n}), got {ids}")
         _lib.pf_update_hot(
-            len(ids), t, keys.shape[1], _address(new_keys, f64, "new_keys"), _address(new_terms, f64, "new_terms"),
-            _address(keys, f64, "keys"), _address(terms, f64, "terms"), _address(ranks, np.int32, "ranks"), self.g,
-            _address(dg, f64, "dg"), _address(exact, f64, "exact"), _address(ids, np.int64, "ids"), self.score,
+            m, t, self.budget, _address(new_keys, "new_keys", _F64, *hot),
+            _address(new_terms, "new_terms", _F64, *hot), _address(keys, "keys", _F64, *per_pick, out=True),
+            _address(terms, "terms", _F64, *per_pick, out=True), _address(ranks, "ranks", _I32, *per_pick, out=True),
+            self.g, _address(dg, "dg", _F64, (self.budget + 2,), ("budget + 2",)),
+            _address(exact, "exact", _F64, *hot, out=True), ids_address, self.score,
         )  # fmt: skip
 
     def contenders(self, best: float, cap: int) -> tuple[np.ndarray, np.ndarray, bool]:
-        """The cold candidates (not hot, bound above -inf) whose bound is >= best: the ``cap`` highest
-        in decreasing bound (equal bounds: lower index first), their bounds, and whether more than
-        ``cap`` qualified."""
-        rows, bounds = np.empty(cap, dtype=np.int64), np.empty(cap)
+        """The cold candidates (not hot, bound above -inf) whose bound is >= best: the ``cap`` (>= 1)
+        highest in decreasing bound (equal bounds: lower index first), their bounds, and whether more
+        than ``cap`` qualified."""
+        cap = _integer(cap, "cap")
+        if cap < 1:  # the C heap starts from bounds[0]
+            raise ValueError(f"cap must be >= 1, got {cap}")
+        rows, bounds = np.empty(cap, dtype=_I64), np.empty(cap)
         total = _lib.pf_contenders(self.n, self.score, self.hot, best, cap, rows.ctypes.data, bounds.ctypes.data)
         found = min(total, cap)
         return rows[:found], bounds[:found], total > cap

@@ -39,7 +39,7 @@ from typing import Callable
 import numpy as np
 
 from planfusion.novelsum import kernels
-from planfusion.novelsum.density import Density, embedding_density, precomputed_density
+from planfusion.novelsum.density import Density, check_density, embedding_density, precomputed_density
 from planfusion.novelsum.validation import (
     METRICS,
     check_budget,
@@ -180,7 +180,9 @@ def novel_select(
 
     data: (N, D) embeddings (L2-normalised here; cosine distance) or, with metric="precomputed",
     an (N, N) distance matrix. first: the first pick's index; if None a random pick drawn with
-    ``random_state`` (the seed is recorded). density: reuse precomputed density factors.
+    ``random_state`` (the seed is recorded). density: reuse the density factors of this same pool
+    (sigma (N,), neighbours and distances (N, density.k); checked, ``k`` is then unused); if None
+    they are computed with ``k`` neighbours.
     """
     check_variant(variant)
     check_kappas(kappa1, kappa2)
@@ -189,11 +191,11 @@ def novel_select(
     if metric == "precomputed":
         matrix = distance_matrix(data)
         pool = _PoolDistances(matrix, metric)
-        density = density or precomputed_density(matrix, k)
+        density = precomputed_density(matrix, k) if density is None else check_density(density, len(pool))
     else:
         unit = unit_embeddings(data)
         pool = _PoolDistances(unit, metric)
-        density = density or embedding_density(unit, k, unit=True)
+        density = embedding_density(unit, k, unit=True) if density is None else check_density(density, len(pool))
     n = len(pool)
     budget = check_budget(budget, n)
     first_pick, first_seed = _first_pick(first, random_state, n)

@@ -38,6 +38,19 @@ def check_k(k: int, n_distinct: int) -> int:
     return int(k)
 
 
+def check_array(
+    value: np.ndarray, name: str, shape: tuple[int, ...], dims: str, kind: type[np.generic], context: str = ""
+) -> np.ndarray:
+    """value as an array of dtype kind (np.floating, np.integer) and exactly this shape; dims names
+    the axes ("(N, k)") and context where the lengths come from, so the message says which disagrees."""
+    a = np.asarray(value)
+    if not np.issubdtype(a.dtype, kind):
+        raise TypeError(f"{name} must be a {kind.__name__} array, got dtype {a.dtype}")
+    if a.shape != shape:
+        raise ValueError(f"{name} must have shape {dims} = {shape}{' ' + context if context else ''}, got {a.shape}")
+    return a
+
+
 def unit_embeddings(embeddings: np.ndarray) -> np.ndarray:
     """Check an (N, D) embedding array and return it L2-normalised as C-contiguous float32."""
     x = np.asarray(embeddings)
