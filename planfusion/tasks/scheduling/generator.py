@@ -18,7 +18,7 @@ from planfusion.tasks.scheduling.instance import Instance
 
 FAMILY = "scheduling"
 GENERATOR = "planfusion.scheduling"
-VERSION = "1"
+VERSION = "2"
 Builder = Callable[[random.Random, int, bool], "Instance | None"]
 BUILDERS: dict[str, Builder] = {
     calendar_meeting.SUBTYPE: calendar_meeting.build,

@@ -74,8 +74,13 @@ def max_meetings(c: dict[str, Any]) -> int:
     return top
 
 
-def trip_orders(c: dict[str, Any], limit: int) -> list[list[str]]:
-    """Up to ``limit`` city orders that respect direct flights, stay lengths and fixed-day events."""
+def trip_itineraries(c: dict[str, Any], limit: int | None = None) -> list[list[tuple[str, int, int]]]:
+    """Itineraries [(city, first day, last day), ...] allowed by the stated constraints, up to ``limit``.
+
+    Exhaustive over city orders: every city once for its stay, consecutive stays share the flight day
+    and have a direct flight, the trip runs from day 1 to the total, and every day of an event lies in
+    the stay in its city (the instruction's "you must be in X on every day from day a to day b").
+    """
     stays = {city: days for city, days in c["stays"]}
     links: dict[str, set[str]] = {city: set() for city in stays}
     for a, b in c["flights"]:
@@ -84,23 +89,23 @@ def trip_orders(c: dict[str, Any], limit: int) -> list[list[str]]:
     events: dict[str, list[tuple[int, int]]] = {city: [] for city in stays}
     for e in c["events"]:
         events[e["city"]].append((e["from"], e["to"]))
-    cities = [city for city, _ in c["stays"]]
-    found: list[list[str]] = []
-    order: list[str] = []
+    found: list[list[tuple[str, int, int]]] = []
+    plan: list[tuple[str, int, int]] = []
 
     def extend(first_day: int) -> None:
-        if len(order) == len(cities):
-            found.append(list(order))
+        if len(plan) == len(stays):
+            if first_day == c["total_days"]:
+                found.append(list(plan))
             return
-        for city in cities:
-            if city in order or (order and city not in links[order[-1]]):
+        for city in stays:
+            if any(city == p[0] for p in plan) or (plan and city not in links[plan[-1][0]]):
                 continue
             last_day = first_day + stays[city] - 1
             if all(first_day <= a and b <= last_day for a, b in events[city]):
-                order.append(city)
+                plan.append((city, first_day, last_day))
                 extend(last_day)
-                order.pop()
-                if len(found) >= limit:
+                plan.pop()
+                if limit is not None and len(found) >= limit:
                     return
 
     extend(1)
