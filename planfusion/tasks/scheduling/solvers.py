@@ -82,28 +82,29 @@ def trip_itineraries(c: dict[str, Any], limit: int | None = None) -> list[list[t
     the stay in its city (the instruction's "you must be in X on every day from day a to day b").
     """
     stays = {city: days for city, days in c["stays"]}
-    links: dict[str, set[str]] = {city: set() for city in stays}
-    for a, b in c["flights"]:
-        links[a].add(b)
-        links[b].add(a)
+    flights = {frozenset(pair) for pair in c["flights"]}
+    links = {city: [other for other in stays if frozenset((city, other)) in flights] for city in stays}  # listing order
     events: dict[str, list[tuple[int, int]]] = {city: [] for city in stays}
     for e in c["events"]:
         events[e["city"]].append((e["from"], e["to"]))
     found: list[list[tuple[str, int, int]]] = []
     plan: list[tuple[str, int, int]] = []
+    visited: set[str] = set()
 
     def extend(first_day: int) -> None:
         if len(plan) == len(stays):
             if first_day == c["total_days"]:
                 found.append(list(plan))
             return
-        for city in stays:
-            if any(city == p[0] for p in plan) or (plan and city not in links[plan[-1][0]]):
+        for city in stays if not plan else links[plan[-1][0]]:
+            if city in visited:
                 continue
             last_day = first_day + stays[city] - 1
             if all(first_day <= a and b <= last_day for a, b in events[city]):
                 plan.append((city, first_day, last_day))
+                visited.add(city)
                 extend(last_day)
+                visited.discard(city)
                 plan.pop()
                 if limit is not None and len(found) >= limit:
                     return
