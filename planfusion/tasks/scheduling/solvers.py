@@ -113,6 +113,46 @@ def trip_itineraries(c: dict[str, Any], limit: int | None = None) -> list[list[t
     return found
 
 
+def lower_bounds(c: dict[str, Any]) -> tuple[dict[str, int], dict[str, int]]:
+    """The simple bounds a reasoning states before any search, per job and per resource with work.
+
+    A job cannot end before its release plus its chain of operations, each also waiting for the
+    operations a precedence puts before it; a resource cannot finish its work before its first
+    release plus that work divided by its capacity (rounded up).
+    """
+    preds: dict[str, list[str]] = {}
+    spec: dict[str, tuple[int, int]] = {}                # op -> (release, duration)
+    for job in c["jobs"]:
+        for k, op in enumerate(job["ops"]):
+            preds[op["id"]] = [job["ops"][k - 1]["id"]] if k else []
+            spec[op["id"]] = (job["release"], op["duration"])
+    for before, after in c["precedences"]:
+        preds[after].append(before)
+    finish: dict[str, int] = {}
+
+    def earliest_end(op: str) -> int:
+        if op not in finish:
+            release, duration = spec[op]
+            finish[op] = max([release, *(earliest_end(p) for p in preds[op])]) + duration
+        return finish[op]
+
+    jobs = {job["name"]: earliest_end(job["ops"][-1]["id"]) for job in c["jobs"]}
+    load: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for job in c["jobs"]:
+        for op in job["ops"]:
+            load[op["machine"]] = load.get(op["machine"], 0) + op["duration"]
+            first[op["machine"]] = min(first.get(op["machine"], job["release"]), job["release"])
+    machines = {m: first[m] + -(-load[m] // cap) for m, cap in c["machines"].items() if m in load}
+    return jobs, machines
+
+
+def lower_bound(c: dict[str, Any]) -> int:
+    """The largest of ``lower_bounds``: an optimum above it needs reasoning about resource conflicts."""
+    jobs, machines = lower_bounds(c)
+    return max([*jobs.values(), *machines.values()])
+
+
 def min_makespan(c: dict[str, Any], bound: int) -> int | None:
     """Smallest makespan below ``bound`` over all feasible schedules, or None if there is none.
 
@@ -144,13 +184,7 @@ def min_makespan(c: dict[str, Any], bound: int) -> int | None:
     n = len(ops)
     end: list[int | None] = [None] * n
     busy: dict[str, list[tuple[int, int]]] = {m: [] for m in cap}
-    load: dict[str, int] = {}
-    first: dict[str, int] = {}
-    for i, (_, machine, dur) in enumerate(ops):
-        load[machine] = load.get(machine, 0) + dur
-        first[machine] = min(first.get(machine, release[i]), release[i])
-    floor = max([release[i] + tail[i] for i in range(n)]
-                + [first[m] + -(-load[m] // cap[m]) for m in load])
+    floor = lower_bound(c)
     best = [bound]
 
     def fit(machine: str, est: int, dur: int) -> int:
