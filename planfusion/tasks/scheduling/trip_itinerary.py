@@ -126,6 +126,14 @@ def _event_line(e: dict[str, Any]) -> str:
             f"{e['city']} on every day from day {e['from']} to day {e['to']}.")
 
 
+def _day_count(n: int, total: int, total_days: int) -> str:
+    """How the stays add up to the trip, worded for one city, one flight day or several."""
+    if n == 1:
+        return f"1 city in {total_days} days: the one stay is the whole trip."
+    flights = "the flight day counts" if n == 2 else f"the {n - 1} flight days count"
+    return f"{n} cities in {total_days} days: the stays add up to {total} days and {flights} twice, which gives {total_days}."
+
+
 def _think(c: dict[str, Any], solution: list[dict[str, Any]]) -> str:
     n = len(c["stays"])
     total = sum(days for _, days in c["stays"])
@@ -133,8 +141,7 @@ def _think(c: dict[str, Any], solution: list[dict[str, Any]]) -> str:
     for a, b in c["flights"]:
         links[a].append(b)
         links[b].append(a)
-    out = [f"{n} {'city' if n == 1 else 'cities'} in {c['total_days']} days: the stays add up to {total} days and the "
-           f"{n - 1} flight day{'s' if n != 2 else ''} count twice, which gives {c['total_days']}."]
+    out = [_day_count(n, total, c["total_days"])]
     if n > 1:
         out.append("Direct flights: " + "; ".join(f"{city} to {join_names(sorted(links[city]), 'or') or 'nowhere'}"
                                                    for city, _ in c["stays"]) + ".")
