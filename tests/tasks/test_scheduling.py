@@ -1,5 +1,5 @@
 """scheduling family: clean records verify, negatives are caught by the check meant for them,
-instructions round-trip, solvers are exact, output is deterministic and varied."""
+instructions round-trip, solvers are exact, output is deterministic and varied, texts are clean."""
 
 from __future__ import annotations
 
@@ -277,7 +277,7 @@ def _hygiene(text: str) -> list[str]:
     for ch in re.findall(r"[()\[\]{}]", text):
         if ch in "([{":
             stack.append(ch)
-        elif ch in CLOSING and (not stack or stack.pop() != CLOSING[ch]):
+        elif not stack or stack.pop() != CLOSING[ch]:
             found.append(f"unbalanced {ch!r}")
             break
     else:
