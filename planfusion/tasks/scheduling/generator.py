@@ -2,8 +2,9 @@
 
 Sample ``index`` of a stream is built from ``random.Random(derive_seed(master_seed, index, ...))``
 alone, so any record can be rebuilt on its own, in any order or process. Subtypes rotate with the
-index (balanced mixes); the level is drawn per sample within ``params["levels"]``. A builder that
-cannot confirm its planted solution returns None and is retried with the same RNG stream.
+index (balanced mixes); the level is drawn per sample within ``params["levels"]``, and a job_shop
+sample draws whether its optimum must lie above the stated lower bound (``above_bound_share``). A
+builder that cannot confirm its planted solution returns None and is retried with the same RNG stream.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from planfusion.tasks.scheduling.instance import Instance
 
 FAMILY = "scheduling"
 GENERATOR = "planfusion.scheduling"
-VERSION = "1"
-Builder = Callable[[random.Random, int, bool], "Instance | None"]
+VERSION = "2"
+Builder = Callable[..., "Instance | None"]  # (rng, level, minimal, **subtype options)
 BUILDERS: dict[str, Builder] = {
     calendar_meeting.SUBTYPE: calendar_meeting.build,
     meeting_route.SUBTYPE: meeting_route.build,
@@ -27,7 +28,13 @@ BUILDERS: dict[str, Builder] = {
     job_shop.SUBTYPE: job_shop.build,
 }
 SUBTYPES: tuple[str, ...] = tuple(BUILDERS)
-DEFAULT_PARAMS: dict[str, Any] = {"subtypes": list(SUBTYPES), "levels": [1, 5]}
+DEFAULT_PARAMS: dict[str, Any] = {
+    "subtypes": list(SUBTYPES),    # one name or a list; rotated with the index (balanced mix)
+    "levels": [1, 5],              # [low, high]: each record's level is drawn in this range
+    "above_bound_share": 0.75,     # job_shop: share of records drawn to need an optimum above the lower
+                                   # bound the reasoning states; the rest are left alone (about a fifth of
+                                   # those land above it anyway); 0 turns it off
+}
 MAX_ATTEMPTS = 200
 SYSTEM_PROMPT = ("You are a careful planning assistant. Reason step by step about every constraint, "
                  "then give the final answer exactly in the requested format.")
@@ -51,7 +58,10 @@ def normalize_params(params: dict[str, Any] | None) -> dict[str, Any]:
     if (not isinstance(levels, list) or len(levels) != 2 or not all(type(v) is int for v in levels)
             or not 1 <= levels[0] <= levels[1] <= 5):
         raise ValueError(f"scheduling params: 'levels' must be [low, high] with 1 <= low <= high <= 5, got {levels!r}")
-    return {"subtypes": list(subtypes), "levels": list(levels)}
+    share = merged["above_bound_share"]
+    if type(share) not in (int, float) or not 0 <= share <= 1:
+        raise ValueError(f"scheduling params: 'above_bound_share' must be a number in [0, 1], got {share!r}")
+    return {"subtypes": list(subtypes), "levels": list(levels), "above_bound_share": float(share)}
 
 
 def generate_one(master_seed: int, index: int, params: dict[str, Any] | None = None) -> Record:
@@ -66,9 +76,10 @@ def generate(n: int, seed: int, params: dict[str, Any] | None = None, start: int
     return (_generate(seed, index, normalized) for index in range(start, start + n))
 
 
-def build_instance(subtype: str, rng: random.Random, level: int, minimal: bool = False) -> Instance:
+def build_instance(subtype: str, rng: random.Random, level: int, minimal: bool = False, **options: Any) -> Instance:
+    """The first instance the builder confirms; ``options`` go to the builder (job_shop: above_bound)."""
     for _ in range(MAX_ATTEMPTS):
-        instance = BUILDERS[subtype](rng, level, minimal)
+        instance = BUILDERS[subtype](rng, level, minimal, **options)
         if instance is not None:
             return instance
     raise RuntimeError(f"scheduling: {subtype} level {level} found no confirmed instance in {MAX_ATTEMPTS} attempts")
@@ -103,6 +114,13 @@ def _generate(master_seed: int, index: int, params: dict[str, Any]) -> Record:
     rng = random.Random(seed)
     subtype = params["subtypes"][index % len(params["subtypes"])]
     level = rng.randint(*params["levels"])
-    instance = build_instance(subtype, rng, level)
+    instance = build_instance(subtype, rng, level, **_options(subtype, rng, params))
     lineage = {"master_seed": master_seed, "index": index, "seed": seed, "params": params}
     return assemble(instance, level, lineage)
+
+
+def _options(subtype: str, rng: random.Random, params: dict[str, Any]) -> dict[str, Any]:
+    """Drawn once per record, outside the builder's retries, so rejections cannot skew the share."""
+    if subtype == job_shop.SUBTYPE:
+        return {"above_bound": rng.random() < params["above_bound_share"]}
+    return {}

@@ -38,7 +38,8 @@ TRIP_STAYS = (  # (pattern, group of the day count, group of the city)
     (re.compile(r"You would like to visit (\w+) for (\d+) days\."), 2, 1),
     (re.compile(r"You plan to stay in (\w+) for (\d+) days\."), 2, 1),
 )
-TRIP_EVENT = re.compile(r"You want to (.+) in (\w+) (?:between day (\d+) and day (\d+)|on day (\d+))\.")
+TRIP_EVENT = re.compile(r"You want to (.+) in (\w+) (?:between day (\d+) and day (\d+), so you must be in \2 on every day "
+                        r"from day \3 to day \4|on day (\d+))\.")
 TRIP_FLIGHTS_HEAD = "Here are the cities that have direct flights:"
 
 JOB_HEAD = re.compile(r"A workshop has to process (\d+) jobs?\. Each job is a chain of operations that must run in the "

@@ -3,6 +3,9 @@
 Planting: sample jobs, take the shortest of a few random serial schedules as the planted one, then add
 constraints it satisfies: cross-job precedences it already respects and deadlines at or just after its
 job completions. ``solvers.min_makespan`` must find nothing shorter, else the sample is rejected.
+With ``above_bound`` the sample is also rejected when its optimum equals ``solvers.lower_bound`` (the
+bound the reasoning states): left alone, about three quarters of the samples sit at that bound, where
+the reasoning ends with "equal to the lower bound" and never has to weigh resource conflicts.
 
 Steps for the too-easy filter: the operations.
 """
@@ -28,7 +31,7 @@ PLANTS = 4
 Schedule = dict[str, tuple[int, int]]
 
 
-def build(rng: random.Random, level: int, minimal: bool = False) -> Instance | None:
+def build(rng: random.Random, level: int, minimal: bool = False, above_bound: bool = False) -> Instance | None:
     n_jobs = 1 if minimal else rng.randint(*JOBS[level])
     machines = rng.sample(MACHINES, rng.randint(*N_MACHINES[level]))
     capacity = {m: 2 if rng.random() < DOUBLE_P[level] else 1 for m in machines}
@@ -40,7 +43,11 @@ def build(rng: random.Random, level: int, minimal: bool = False) -> Instance | N
         jobs.append({"name": name, "product": product, "release": rng.choice((0, 0, 0, 1, 2, 3)), "deadline": None,
                      "ops": [{"id": f"{name}{k + 1}", "machine": m, "duration": rng.randint(1, MAX_DURATION[level])}
                              for k, m in enumerate(route)]})
-    plant = min((_random_schedule(rng, jobs, capacity) for _ in range(PLANTS)), key=_makespan)
+    # cross-job precedences come later and can only raise the bound: a plant at it already fixes the optimum
+    floor = solvers.lower_bound({"machines": capacity, "jobs": jobs, "precedences": []}) if above_bound else None
+    plant = _plant(rng, jobs, capacity, floor)
+    if plant is None:
+        return None
     makespan = _makespan(plant)
     precedences: list[list[str]] = []
     candidates = [[a["id"], b["id"]] for ja in jobs for jb in jobs if ja is not jb
@@ -51,7 +58,8 @@ def build(rng: random.Random, level: int, minimal: bool = False) -> Instance | N
         if rng.random() < DEADLINE_P[level]:
             job["deadline"] = plant[job["ops"][-1]["id"]][1] + rng.choice((0, 0, 1, 2))
     constraints = {"machines": capacity, "jobs": jobs, "precedences": precedences}
-    if solvers.min_makespan(constraints, makespan + 1) != makespan:
+    bound = solvers.lower_bound(constraints)
+    if (above_bound and makespan == bound) or solvers.min_makespan(constraints, makespan + 1) != makespan:
         return None
     solution = sorted(({"op": op["id"], "machine": op["machine"], "start": plant[op["id"]][0],
                         "end": plant[op["id"]][1]} for job in jobs for op in job["ops"]),
@@ -59,7 +67,7 @@ def build(rng: random.Random, level: int, minimal: bool = False) -> Instance | N
     n_ops = len(solution)
     knobs = {"jobs": n_jobs, "operations": n_ops, "machines": len(machines),
              "shared_capacity": sum(c > 1 for c in capacity.values()), "precedences": len(precedences),
-             "deadlines": sum(job["deadline"] is not None for job in jobs)}
+             "deadlines": sum(job["deadline"] is not None for job in jobs), "bound_gap": makespan - bound}
     return Instance(SUBTYPE, _instruction(constraints), constraints, solution, render_answer(solution),
                     _think(constraints, solution), knobs, n_ops, extra_truth={"optimum": makespan})
 
@@ -78,6 +86,19 @@ def render_conclusion(solution: list[dict[str, Any]], makespan: int | None = Non
 
 def _makespan(schedule: Schedule) -> int:
     return max(end for _, end in schedule.values())
+
+
+def _plant(rng: random.Random, jobs: list[dict[str, Any]], capacity: dict[str, int], stop_at: int | None) -> Schedule | None:
+    """The shortest of ``PLANTS`` random serial schedules, or None as soon as one ends at ``stop_at``
+    (a lower bound: the optimum is at it then), which rejects a sample before any solver runs."""
+    best: Schedule | None = None
+    for _ in range(PLANTS):
+        schedule = _random_schedule(rng, jobs, capacity)
+        if _makespan(schedule) == stop_at:
+            return None
+        if best is None or _makespan(schedule) < _makespan(best):
+            best = schedule
+    return best
 
 
 def _random_schedule(rng: random.Random, jobs: list[dict[str, Any]], capacity: dict[str, int]) -> Schedule:
@@ -119,17 +140,11 @@ def _instruction(c: dict[str, Any]) -> str:
 
 
 def _think(c: dict[str, Any], solution: list[dict[str, Any]]) -> str:
-    chain = {job["name"]: job["release"] + sum(op["duration"] for op in job["ops"]) for job in c["jobs"]}
-    load: dict[str, int] = {m: 0 for m in c["machines"]}
-    first: dict[str, int] = {}
-    for job in c["jobs"]:
-        for op in job["ops"]:
-            load[op["machine"]] += op["duration"]
-            first[op["machine"]] = min(first.get(op["machine"], job["release"]), job["release"])
-    machine_bound = {m: first[m] + -(-load[m] // c["machines"][m]) for m in load if load[m]}
+    chain, machine_bound = solvers.lower_bounds(c)
     bound = max([*chain.values(), *machine_bound.values()])
     span = max(s["end"] for s in solution)
-    out = ["Lower bounds first. Each job's release plus its chain of operations: "
+    waits = ", waiting where a precedence says so" if c["precedences"] else ""
+    out = [f"Lower bounds first. Each job's release plus its chain of operations{waits}: "
            + ", ".join(f"{j} {v}" for j, v in chain.items()) + ". Each resource's work from its first release, "
            "divided by its capacity: " + ", ".join(f"{m} {v}" for m, v in machine_bound.items())
            + f". So no schedule ends before t={bound}."]

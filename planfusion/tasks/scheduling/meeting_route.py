@@ -143,6 +143,7 @@ def _think(c: dict[str, Any], solution: dict[str, Any]) -> str:
         out.append(f"Fitting {join_names(skipped)} as well always breaks another window once travel is counted, "
                    f"so {len(met)} meetings is the most possible.")
     else:
-        out.append(f"That meets all {len(met)} friends.")
+        out.append({1: "That meets the one friend.", 2: "That meets both friends."}.get(
+            len(met), f"That meets all {len(met)} friends."))
     out.append(render_conclusion(solution))
     return "\n".join(out)

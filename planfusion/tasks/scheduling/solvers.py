@@ -74,37 +74,83 @@ def max_meetings(c: dict[str, Any]) -> int:
     return top
 
 
-def trip_orders(c: dict[str, Any], limit: int) -> list[list[str]]:
-    """Up to ``limit`` city orders that respect direct flights, stay lengths and fixed-day events."""
+def trip_itineraries(c: dict[str, Any], limit: int | None = None) -> list[list[tuple[str, int, int]]]:
+    """Itineraries [(city, first day, last day), ...] allowed by the stated constraints, up to ``limit``.
+
+    Exhaustive over city orders: every city once for its stay, consecutive stays share the flight day
+    and have a direct flight, the trip runs from day 1 to the total, and every day of an event lies in
+    the stay in its city (the instruction's "you must be in X on every day from day a to day b").
+    """
     stays = {city: days for city, days in c["stays"]}
-    links: dict[str, set[str]] = {city: set() for city in stays}
-    for a, b in c["flights"]:
-        links[a].add(b)
-        links[b].add(a)
+    flights = {frozenset(pair) for pair in c["flights"]}
+    links = {city: [other for other in stays if frozenset((city, other)) in flights] for city in stays}  # listing order
     events: dict[str, list[tuple[int, int]]] = {city: [] for city in stays}
     for e in c["events"]:
         events[e["city"]].append((e["from"], e["to"]))
-    cities = [city for city, _ in c["stays"]]
-    found: list[list[str]] = []
-    order: list[str] = []
+    found: list[list[tuple[str, int, int]]] = []
+    plan: list[tuple[str, int, int]] = []
+    visited: set[str] = set()
 
     def extend(first_day: int) -> None:
-        if len(order) == len(cities):
-            found.append(list(order))
+        if len(plan) == len(stays):
+            if first_day == c["total_days"]:
+                found.append(list(plan))
             return
-        for city in cities:
-            if city in order or (order and city not in links[order[-1]]):
+        for city in stays if not plan else links[plan[-1][0]]:
+            if city in visited:
                 continue
             last_day = first_day + stays[city] - 1
             if all(first_day <= a and b <= last_day for a, b in events[city]):
-                order.append(city)
+                plan.append((city, first_day, last_day))
+                visited.add(city)
                 extend(last_day)
-                order.pop()
-                if len(found) >= limit:
+                visited.discard(city)
+                plan.pop()
+                if limit is not None and len(found) >= limit:
                     return
 
     extend(1)
     return found
+
+
+def lower_bounds(c: dict[str, Any]) -> tuple[dict[str, int], dict[str, int]]:
+    """The simple bounds a reasoning states before any search, per job and per resource with work.
+
+    A job cannot end before its release plus its chain of operations, each also waiting for the
+    operations a precedence puts before it; a resource cannot finish its work before its first
+    release plus that work divided by its capacity (rounded up).
+    """
+    preds: dict[str, list[str]] = {}
+    spec: dict[str, tuple[int, int]] = {}                # op -> (release, duration)
+    for job in c["jobs"]:
+        for k, op in enumerate(job["ops"]):
+            preds[op["id"]] = [job["ops"][k - 1]["id"]] if k else []
+            spec[op["id"]] = (job["release"], op["duration"])
+    for before, after in c["precedences"]:
+        preds[after].append(before)
+    finish: dict[str, int] = {}
+
+    def earliest_end(op: str) -> int:
+        if op not in finish:
+            release, duration = spec[op]
+            finish[op] = max([release, *(earliest_end(p) for p in preds[op])]) + duration
+        return finish[op]
+
+    jobs = {job["name"]: earliest_end(job["ops"][-1]["id"]) for job in c["jobs"]}
+    load: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for job in c["jobs"]:
+        for op in job["ops"]:
+            load[op["machine"]] = load.get(op["machine"], 0) + op["duration"]
+            first[op["machine"]] = min(first.get(op["machine"], job["release"]), job["release"])
+    machines = {m: first[m] + -(-load[m] // cap) for m, cap in c["machines"].items() if m in load}
+    return jobs, machines
+
+
+def lower_bound(c: dict[str, Any]) -> int:
+    """The largest of ``lower_bounds``: an optimum above it needs reasoning about resource conflicts."""
+    jobs, machines = lower_bounds(c)
+    return max([*jobs.values(), *machines.values()])
 
 
 def min_makespan(c: dict[str, Any], bound: int) -> int | None:
@@ -138,13 +184,7 @@ def min_makespan(c: dict[str, Any], bound: int) -> int | None:
     n = len(ops)
     end: list[int | None] = [None] * n
     busy: dict[str, list[tuple[int, int]]] = {m: [] for m in cap}
-    load: dict[str, int] = {}
-    first: dict[str, int] = {}
-    for i, (_, machine, dur) in enumerate(ops):
-        load[machine] = load.get(machine, 0) + dur
-        first[machine] = min(first.get(machine, release[i]), release[i])
-    floor = max([release[i] + tail[i] for i in range(n)]
-                + [first[m] + -(-load[m] // cap[m]) for m in load])
+    floor = lower_bound(c)
     best = [bound]
 
     def fit(machine: str, est: int, dur: int) -> int:

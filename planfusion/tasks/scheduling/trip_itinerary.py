@@ -1,9 +1,11 @@
 """trip_itinerary: visit every city for its stay length using direct flights only (NATURAL PLAN trip planning).
 
 Planting: pick the city order and stay lengths (a flight day counts for both cities), link consecutive
-cities by direct flights, add extra flights and fixed-day events. ``solvers.trip_orders`` then looks
-for a second valid order; while one exists, an event pinning the first city where the two orders
-differ is added, or an extra flight the rival order relies on is removed, until the plan is unique.
+cities by direct flights, add extra flights and fixed-day events. An event binds every one of its
+days (the instruction says so: "you must be in X on every day from day a to day b"), not just one.
+``solvers.trip_itineraries`` then looks for a second itinerary the stated constraints allow; while one
+exists, an event pinning the first city where the two differ is added, or an extra flight the rival
+relies on is removed, until the plan is unique.
 
 Steps for the too-easy filter: the stays.
 """
@@ -54,7 +56,7 @@ def build(rng: random.Random, level: int, minimal: bool = False) -> Instance | N
     constraints: dict[str, Any] = {}
     for _ in range(FIXES):
         constraints = _constraints(rng, listing, stays, flights, events, ranges[gold[-1]][1])
-        orders = solvers.trip_orders(constraints, limit=2)
+        orders = [[city for city, _, _ in plan] for plan in solvers.trip_itineraries(constraints, limit=2)]
         if orders == [gold]:
             break
         rival = next(order for order in orders if order != gold)
@@ -106,16 +108,30 @@ def _instruction(rng: random.Random, c: dict[str, Any]) -> str:
              "the city you leave and the city you arrive in."]
     for city, days in c["stays"]:
         lines.append(rng.choice(STAY_LINES).format(n=days, c=city))
-        for e in c["events"]:
-            if e["city"] == city:
-                when = f"on day {e['from']}" if e["from"] == e["to"] else f"between day {e['from']} and day {e['to']}"
-                lines.append(f"You want to {e['what']} in {city} {when}.")
+        lines += [_event_line(e) for e in c["events"] if e["city"] == city]
     lines.append("Here are the cities that have direct flights:")
     lines.append(", ".join(f"{a} and {b}" for a, b in c["flights"]) + "." if c["flights"] else "None.")
     lines += ["", f"Find a trip plan of visiting the cities for {c['total_days']} days by taking direct flights to "
               'commute between them. Answer with "SOLUTION:" followed by one line per stay, '
               '"Day <first>-<last>: <city>", with a line "Day <day>: fly from <city> to <city>" between consecutive stays.']
     return "\n".join(lines)
+
+
+def _event_line(e: dict[str, Any]) -> str:
+    """A multi-day event says that it binds every one of its days: read as "the stay only has to overlap
+    the event", about a quarter of the trips would have several valid orders."""
+    if e["from"] == e["to"]:
+        return f"You want to {e['what']} in {e['city']} on day {e['from']}."
+    return (f"You want to {e['what']} in {e['city']} between day {e['from']} and day {e['to']}, so you must be in "
+            f"{e['city']} on every day from day {e['from']} to day {e['to']}.")
+
+
+def _day_count(n: int, total: int, total_days: int) -> str:
+    """How the stays add up to the trip, worded for one city, one flight day or several."""
+    if n == 1:
+        return f"1 city in {total_days} days: the one stay is the whole trip."
+    flights = "the flight day counts" if n == 2 else f"the {n - 1} flight days count"
+    return f"{n} cities in {total_days} days: the stays add up to {total} days and {flights} twice, which gives {total_days}."
 
 
 def _think(c: dict[str, Any], solution: list[dict[str, Any]]) -> str:
@@ -125,8 +141,7 @@ def _think(c: dict[str, Any], solution: list[dict[str, Any]]) -> str:
     for a, b in c["flights"]:
         links[a].append(b)
         links[b].append(a)
-    out = [f"{n} {'city' if n == 1 else 'cities'} in {c['total_days']} days: the stays add up to {total} days and the "
-           f"{n - 1} flight day{'s' if n != 2 else ''} count twice, which gives {c['total_days']}."]
+    out = [_day_count(n, total, c["total_days"])]
     if n > 1:
         out.append("Direct flights: " + "; ".join(f"{city} to {join_names(sorted(links[city]), 'or') or 'nowhere'}"
                                                    for city, _ in c["stays"]) + ".")
