@@ -24,7 +24,7 @@ from planfusion.tasks.record import build_record, derive_seed
 
 FAMILY = "decomposition"
 GENERATOR = "planfusion.decomposition"
-VERSION = "1"
+VERSION = "2"
 
 
 def generate_one(master_seed: int, index: int, params: dict[str, Any] | None = None) -> Record:
