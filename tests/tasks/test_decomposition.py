@@ -19,6 +19,7 @@ from planfusion.tasks.decomposition.domains import DOMAINS
 from planfusion.tasks.decomposition.library import Action, Artifact, Domain, validate
 from planfusion.tasks.decomposition.render import workflow_text
 from planfusion.tasks.decomposition.signature import dag_signature
+from planfusion.tasks.decomposition.workflow import parse_workflow
 from planfusion.tasks.hygiene import record_problems
 from planfusion.tasks.record import REQUIRED_FIELDS, canonical_json, content_hash, derive_seed, restamp
 
@@ -30,6 +31,12 @@ Record = dict[str, Any]
 @pytest.fixture(scope="module")
 def clean() -> list[Record]:
     return list(FAMILY.generate(300, SEED))
+
+
+@pytest.fixture(scope="module")
+def fresh() -> list[Record]:
+    """2,000 records on seeds no other test uses, for the properties that must hold on every record."""
+    return [r for seed in (31, 47, 89, 163) for r in FAMILY.generate(500, seed)]
 
 
 def _with_answer(record: Record, answer: str) -> Record:
@@ -58,7 +65,8 @@ def test_clean_records_verify_and_are_well_formed(clean: list[Record]) -> None:
     for record in clean:
         verdict = FAMILY.verify(record)
         assert verdict.passed and verdict.violations == (), (record["id"], verdict.violations)
-        assert verdict.metrics == {"f1_chain": 1.0, "f1_graph": 1.0, "extra_orderings": 0.0, "optimal": 1.0}
+        assert verdict.metrics == {"f1_chain": 1.0, "f1_graph": 1.0, "extra_orderings": 0.0, "redundant_edges": 0.0,
+                                   "optimal": 1.0}
         assert FAMILY.contradiction(record) is None
         for key, kind in REQUIRED_FIELDS.items():
             assert isinstance(record[key], kind), key
@@ -79,12 +87,74 @@ def test_clean_records_verify_and_are_well_formed(clean: list[Record]) -> None:
     assert {r["task"]["domain"] for r in clean} == set(DOMAINS)
 
 
-def test_texts_are_clean_on_2000_records() -> None:
+def test_texts_are_clean_on_2000_records(fresh: list[Record]) -> None:
     """No doubled words, dangling articles, unbalanced quotes or brackets, stray spaces in anything a solver
-    sees or the model copies (node texts included); seeds no other test uses."""
-    found = [(r["id"], problem) for seed in (31, 47, 89, 163) for r in FAMILY.generate(500, seed)
-             for problem in record_problems(r)]
+    sees or the model copies (node texts included)."""
+    found = [(r["id"], problem) for r in fresh for problem in record_problems(r)]
     assert found == [], found[:5]
+
+
+def _producer_consumer(record: Record) -> tuple[set[str], set[tuple[str, str]]]:
+    """Back-chained from the goal artifacts over the offered actions: the needed actions and every
+    (producer, consumer) pair, read from the task alone."""
+    producer = {a["produces"]: a["action"] for a in record["task"]["actions"]}
+    needs = {a["action"]: a["needs"] for a in record["task"]["actions"]}
+    needed: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
+    todo = [producer[g] for g in record["task"]["goal_artifacts"]]
+    while todo:
+        action = todo.pop()
+        if action not in needed:
+            needed.add(action)
+            pairs |= {(producer[x], action) for x in needs[action]}
+            todo += [producer[x] for x in needs[action]]
+    return needed, pairs
+
+
+def _reduction(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The pairs no longer path implies."""
+    succ: dict[str, set[str]] = {}
+    for a, b in pairs:
+        succ.setdefault(a, set()).add(b)
+
+    def below(v: str, seen: set[str]) -> set[str]:
+        for w in succ.get(v, ()):
+            if w not in seen:
+                seen.add(w)
+                below(w, seen)
+        return seen
+
+    return {(a, b) for a, b in pairs if not any(b in below(c, set()) for c in succ[a] if c != b)}
+
+
+def test_gold_is_the_transitive_reduction_and_the_prompt_says_so(fresh: list[Record]) -> None:
+    with_implied = 0
+    for record in fresh:
+        needed, pairs = _producer_consumer(record)
+        reduced = _reduction(pairs)
+        answer = parse_workflow(record["answer"])
+        said = {(answer.nodes[a - 1], answer.nodes[b - 1]) for a, b in answer.edges}
+        nodes = record["ground_truth"]["nodes"]
+        gold = {(nodes[a - 1], nodes[b - 1]) for a, b in record["ground_truth"]["edges"]}
+        assert set(answer.nodes) == set(nodes) == needed and said == gold == reduced, record["id"]
+        instruction = record["task"]["instruction"]
+        assert "every direct dependency" not in instruction
+        assert "leave it out when a longer path of edges already puts i before j" in instruction
+        assert ("arrive through longer chains" in record["trajectory"][-1]["think"]) == (pairs != reduced)
+        with_implied += pairs != reduced
+    assert with_implied >= len(fresh) // 4  # the rule matters: many tasks have implied edges
+
+
+def test_implied_edges_are_accepted_but_not_optimal(clean: list[Record]) -> None:
+    record = next(r for r in clean if "longer chains" in r["trajectory"][-1]["think"])
+    nodes, edges = _plan(record)
+    number = {text: k + 1 for k, text in enumerate(nodes)}
+    _, pairs = _producer_consumer(record)
+    implied = {(number[a], number[b]) for a, b in pairs} - set(edges)
+    verdict = FAMILY.verify(_with_answer(record, workflow_text(nodes, edges + sorted(implied))))
+    assert implied and verdict.passed and verdict.violations == ()
+    assert verdict.metrics["redundant_edges"] == len(implied) and verdict.metrics["extra_orderings"] == 0
+    assert verdict.metrics["optimal"] == 0.0 and verdict.metrics["f1_graph"] < 1.0
 
 
 def test_subtypes_have_their_shape(clean: list[Record]) -> None:
@@ -220,11 +290,11 @@ def test_generation_is_the_same_in_another_process(clean: list[Record]) -> None:
 
 # (master seed, index) -> content hash; a change here means the generator's output changed: bump VERSION.
 GOLDEN = {
-    (0, 0): "45bfe59ba8854fe3a967b6712b383d344a3e56b5699b57d9be8613261e965f29",  # linear
-    (0, 1): "2502de02832ca3aa57e3c4a6a47ce280a047b7c892c4c3e481d69bde0d412e86",  # parallel
-    (0, 3): "85e425b4f4fd2c178cad1191d22ba2ad00bf8ab52f74b70f57e159aeb91a2cf5",  # hierarchical
-    (7, 42): "80c0401196d34e0bc66c51406cc774c5f4d829c7050786f35744358e87b2af43",
-    (2024, 999): "b406815c87ad0770c478d9950ad175b6203ae8e79f88c16ac9e2cbd52ba90474",
+    (0, 0): "fe8f54a986bd48f35c6d2eb557fe7188f9e609521a9e855bdf080d8713f7ec6a",  # linear
+    (0, 1): "cb0713aa7bc29fd8e0101fda7b186ab8375e4fd4a0f6a9758b779de21ce24e25",  # parallel
+    (0, 3): "74edb426c10237db242e7b133a10442ac62a310d1605fcb423429df632144287",  # hierarchical
+    (7, 42): "e378d95b96261d971be6c707ca36d9f9100d1f68dfdda7d08a8ee94367a4169e",
+    (2024, 999): "f3dd1afce72125a30430c3e8bb230d9dd87b6b4044541e39e0e22d618c6bbdaf",
 }
 
 
