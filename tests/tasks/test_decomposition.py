@@ -19,6 +19,7 @@ from planfusion.tasks.decomposition.domains import DOMAINS
 from planfusion.tasks.decomposition.library import Action, Artifact, Domain, validate
 from planfusion.tasks.decomposition.render import workflow_text
 from planfusion.tasks.decomposition.signature import dag_signature
+from planfusion.tasks.decomposition.stated import stated_edge_share, stated_edges
 from planfusion.tasks.decomposition.workflow import parse_workflow
 from planfusion.tasks.hygiene import record_problems
 from planfusion.tasks.record import REQUIRED_FIELDS, canonical_json, content_hash, derive_seed, restamp
@@ -157,6 +158,29 @@ def test_implied_edges_are_accepted_but_not_optimal(clean: list[Record]) -> None
     assert verdict.metrics["optimal"] == 0.0 and verdict.metrics["f1_graph"] < 1.0
 
 
+def _notes(record: Record) -> set[tuple[int, int]]:
+    number = {text: k + 1 for k, text in enumerate(record["ground_truth"]["nodes"])}
+    return {(number[a], number[b]) for a, b in record["task"]["ordering_notes"]}
+
+
+@pytest.mark.parametrize("ratio", [0.0, 0.3, 0.5, 0.8, 1.0])
+def test_implicit_edges_are_never_stated(ratio: float) -> None:
+    """No record states more than 1 - implicit_ratio of its gold edges, and only as ordering notes."""
+    records = list(FAMILY.generate(200, 59, {"min_implicit_ratio": ratio, "max_implicit_ratio": ratio}))
+    for record in records:
+        assert stated_edges(record) == _notes(record), record["id"]
+        assert stated_edge_share(record) <= 1 - ratio + 1e-9, record["id"]
+    mean = sum(stated_edge_share(r) for r in records) / len(records)
+    assert 1 - ratio - 0.1 <= mean <= 1 - ratio + 0.01
+
+
+def test_stated_share_with_default_params(fresh: list[Record]) -> None:
+    shares = [stated_edge_share(r) for r in fresh]
+    assert all(stated_edges(r) == _notes(r) for r in fresh)
+    low, high = FAMILY.default_params["min_implicit_ratio"], FAMILY.default_params["max_implicit_ratio"]
+    assert sum(shares) / len(shares) <= 1 - (low + high) / 2 + 0.01
+
+
 def test_subtypes_have_their_shape(clean: list[Record]) -> None:
     for record in clean:
         nodes, edges = _plan(record)
@@ -290,11 +314,11 @@ def test_generation_is_the_same_in_another_process(clean: list[Record]) -> None:
 
 # (master seed, index) -> content hash; a change here means the generator's output changed: bump VERSION.
 GOLDEN = {
-    (0, 0): "fe8f54a986bd48f35c6d2eb557fe7188f9e609521a9e855bdf080d8713f7ec6a",  # linear
-    (0, 1): "cb0713aa7bc29fd8e0101fda7b186ab8375e4fd4a0f6a9758b779de21ce24e25",  # parallel
-    (0, 3): "74edb426c10237db242e7b133a10442ac62a310d1605fcb423429df632144287",  # hierarchical
-    (7, 42): "e378d95b96261d971be6c707ca36d9f9100d1f68dfdda7d08a8ee94367a4169e",
-    (2024, 999): "f3dd1afce72125a30430c3e8bb230d9dd87b6b4044541e39e0e22d618c6bbdaf",
+    (0, 0): "e6ff24385e96429575ee614b30b86b92540bbc2c9d54791b525306467e5599a3",  # linear
+    (0, 1): "e1bc3030c72bf71113fb8a73c0fcfe989189d41258118d30c67b83112bf4ddc2",  # parallel
+    (0, 3): "93fa39a15fd7063b4047940b658d3d30e566a4b82eb2609929f08a24b6049cc0",  # hierarchical
+    (7, 42): "51b547334d742ff40a45feaadc9539108581153c4b70c2e23d52822aa9537c08",
+    (2024, 999): "3787fa429a403549623ed0c089a2530ce5e7a25427099593b02db0499d4b737d",
 }
 
 
@@ -411,7 +435,7 @@ def test_verifier_and_filters_never_raise_on_junk(clean: list[Record]) -> None:
             assert isinstance(verdict.passed, bool)
 
 
-VERIFIER_SIDE = ("verifier", "scores", "workflow", "contradiction", "signature")
+VERIFIER_SIDE = ("verifier", "scores", "workflow", "contradiction", "signature", "stated")
 
 
 @pytest.mark.parametrize("module", VERIFIER_SIDE)

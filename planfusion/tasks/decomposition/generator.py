@@ -71,8 +71,7 @@ def assemble(draft: Draft, rng: random.Random, master_seed: int, index: int, see
                  "needs": [name(k, scope) for k in d.action.needs for scope in domain.scopes(k, d.item, draft.items)]}
                 for text, d in zip(distractors, draft.distractors)]
     rng.shuffle(offered)
-    notes = [[nodes[u - 1], nodes[v - 1]] for u, v in gold.edges if rng.random() >= draft.implicit_ratio]
-    rng.shuffle(notes)
+    notes = [[nodes[u - 1], nodes[v - 1]] for u, v in _explicit(gold.edges, draft.implicit_ratio, rng)]
 
     deliverables = [outputs[g] for g in draft.goals]
     goals: list[str] = []
@@ -115,6 +114,17 @@ def assemble(draft: Draft, rng: random.Random, master_seed: int, index: int, see
         parent_id=parent_id,
         perturbation=perturbation,
     )
+
+
+def _explicit(edges: tuple[tuple[int, int], ...], implicit_ratio: float,
+              rng: random.Random) -> list[tuple[int, int]]:
+    """The gold edges the instruction may state as ordering notes, in random order.
+
+    A fixed count per record, rounded down, rather than a coin per edge: a record never states more than
+    ``1 - implicit_ratio`` of its edges, and every other edge reaches the solver only through artifacts.
+    """
+    count = int((1 - implicit_ratio) * len(edges) + 1e-9)
+    return rng.sample(edges, count)
 
 
 def _difficulty_level(knobs: dict[str, Any]) -> int:
