@@ -384,6 +384,15 @@ def test_bad_params_are_a_clear_error(params: Any, message: str) -> None:
         FAMILY.generate_one(0, 0, params)
 
 
+def test_bad_counts_and_params_fail_at_the_call() -> None:
+    for n, start in ((-1, 0), (3, -2)):
+        with pytest.raises(ValueError, match="n and start must be >= 0"):
+            FAMILY.generate(n, 0, start=start)
+    with pytest.raises(ValueError, match="unknown decomposition params"):
+        FAMILY.generate(3, 0, {"nodes": 5})  # eagerly, before any record is pulled
+    assert list(FAMILY.generate(0, 0)) == []
+
+
 def _domain(actions: tuple[Action, ...]) -> Domain:
     return Domain(key="toy", item_noun="thing", item_title="{item}", items=("a", "b"), slots={}, contexts=("x",),
                   aspects={"main": "Main"}, artifacts=(Artifact("p", "p"), Artifact("q", "{item} q")), actions=actions)

@@ -32,9 +32,12 @@ def generate_one(master_seed: int, index: int, params: dict[str, Any] | None = N
 
 
 def generate(n: int, seed: int, params: dict[str, Any] | None = None, start: int = 0) -> Iterator[Record]:
+    """Records start..start+n-1, lazily; bad arguments fail here, not at the first ``next``, as in the other
+    families."""
+    if n < 0 or start < 0:
+        raise ValueError(f"decomposition generate: n and start must be >= 0, got n={n}, start={start}")
     resolved = resolve_params(params)
-    for index in range(start, start + n):
-        yield _generate(seed, index, resolved)
+    return (_generate(seed, index, resolved) for index in range(start, start + n))
 
 
 def _generate(master_seed: int, index: int, params: dict[str, Any]) -> Record:
