@@ -8,6 +8,7 @@ import os
 import random
 import subprocess
 import sys
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -18,6 +19,9 @@ from planfusion.tasks.decomposition.domains import DOMAINS
 from planfusion.tasks.decomposition.library import Action, Artifact, Domain, validate
 from planfusion.tasks.decomposition.render import workflow_text
 from planfusion.tasks.decomposition.signature import dag_signature
+from planfusion.tasks.decomposition.stated import stated_edge_share, stated_edges
+from planfusion.tasks.decomposition.workflow import parse_workflow
+from planfusion.tasks.hygiene import record_problems
 from planfusion.tasks.record import REQUIRED_FIELDS, canonical_json, content_hash, derive_seed, restamp
 
 SEED = 11
@@ -28,6 +32,12 @@ Record = dict[str, Any]
 @pytest.fixture(scope="module")
 def clean() -> list[Record]:
     return list(FAMILY.generate(300, SEED))
+
+
+@pytest.fixture(scope="module")
+def fresh() -> list[Record]:
+    """2,000 records on seeds no other test uses, for the properties that must hold on every record."""
+    return [r for seed in (31, 47, 89, 163) for r in FAMILY.generate(500, seed)]
 
 
 def _with_answer(record: Record, answer: str) -> Record:
@@ -45,7 +55,7 @@ def _plan(record: Record) -> tuple[list[str], list[tuple[int, int]]]:
 
 def test_family_contract() -> None:
     assert get_family("decomposition") is FAMILY
-    assert (FAMILY.name, FAMILY.generator, FAMILY.version) == ("decomposition", "planfusion.decomposition", "1")
+    assert (FAMILY.name, FAMILY.generator, FAMILY.version) == ("decomposition", "planfusion.decomposition", "2")
     assert FAMILY.subtypes == ("linear", "parallel", "hierarchical") and FAMILY.min_steps == 3
     kinds = {p.kind for p in FAMILY.perturbations}
     assert {"dropped_dependency", "reversed_dependency", "cycle", "hallucinated_node", "missing_node",
@@ -56,7 +66,8 @@ def test_clean_records_verify_and_are_well_formed(clean: list[Record]) -> None:
     for record in clean:
         verdict = FAMILY.verify(record)
         assert verdict.passed and verdict.violations == (), (record["id"], verdict.violations)
-        assert verdict.metrics == {"f1_chain": 1.0, "f1_graph": 1.0, "extra_orderings": 0.0, "optimal": 1.0}
+        assert verdict.metrics == {"f1_chain": 1.0, "f1_graph": 1.0, "extra_orderings": 0.0, "redundant_edges": 0.0,
+                                   "optimal": 1.0}
         assert FAMILY.contradiction(record) is None
         for key, kind in REQUIRED_FIELDS.items():
             assert isinstance(record[key], kind), key
@@ -75,6 +86,99 @@ def test_clean_records_verify_and_are_well_formed(clean: list[Record]) -> None:
         assert set(record["ground_truth"]["nodes"]) < offered  # every task offers distractors by default
     assert {r["subtype"] for r in clean} == set(FAMILY.subtypes)
     assert {r["task"]["domain"] for r in clean} == set(DOMAINS)
+
+
+def test_texts_are_clean_on_2000_records(fresh: list[Record]) -> None:
+    """No doubled words, dangling articles, unbalanced quotes or brackets, stray spaces in anything a solver
+    sees or the model copies (node texts included)."""
+    found = [(r["id"], problem) for r in fresh for problem in record_problems(r)]
+    assert found == [], found[:5]
+
+
+def _producer_consumer(record: Record) -> tuple[set[str], set[tuple[str, str]]]:
+    """Back-chained from the goal artifacts over the offered actions: the needed actions and every
+    (producer, consumer) pair, read from the task alone."""
+    producer = {a["produces"]: a["action"] for a in record["task"]["actions"]}
+    needs = {a["action"]: a["needs"] for a in record["task"]["actions"]}
+    needed: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
+    todo = [producer[g] for g in record["task"]["goal_artifacts"]]
+    while todo:
+        action = todo.pop()
+        if action not in needed:
+            needed.add(action)
+            pairs |= {(producer[x], action) for x in needs[action]}
+            todo += [producer[x] for x in needs[action]]
+    return needed, pairs
+
+
+def _reduction(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The pairs no longer path implies."""
+    succ: dict[str, set[str]] = {}
+    for a, b in pairs:
+        succ.setdefault(a, set()).add(b)
+
+    def below(v: str, seen: set[str]) -> set[str]:
+        for w in succ.get(v, ()):
+            if w not in seen:
+                seen.add(w)
+                below(w, seen)
+        return seen
+
+    return {(a, b) for a, b in pairs if not any(b in below(c, set()) for c in succ[a] if c != b)}
+
+
+def test_gold_is_the_transitive_reduction_and_the_prompt_says_so(fresh: list[Record]) -> None:
+    with_implied = 0
+    for record in fresh:
+        needed, pairs = _producer_consumer(record)
+        reduced = _reduction(pairs)
+        answer = parse_workflow(record["answer"])
+        said = {(answer.nodes[a - 1], answer.nodes[b - 1]) for a, b in answer.edges}
+        nodes = record["ground_truth"]["nodes"]
+        gold = {(nodes[a - 1], nodes[b - 1]) for a, b in record["ground_truth"]["edges"]}
+        assert set(answer.nodes) == set(nodes) == needed and said == gold == reduced, record["id"]
+        instruction = record["task"]["instruction"]
+        assert "every direct dependency" not in instruction
+        assert "leave it out when a longer path of edges already puts i before j" in instruction
+        assert ("arrive through longer chains" in record["trajectory"][-1]["think"]) == (pairs != reduced)
+        with_implied += pairs != reduced
+    assert with_implied >= len(fresh) // 4  # the rule matters: many tasks have implied edges
+
+
+def test_implied_edges_are_accepted_but_not_optimal(clean: list[Record]) -> None:
+    record = next(r for r in clean if "longer chains" in r["trajectory"][-1]["think"])
+    nodes, edges = _plan(record)
+    number = {text: k + 1 for k, text in enumerate(nodes)}
+    _, pairs = _producer_consumer(record)
+    implied = {(number[a], number[b]) for a, b in pairs} - set(edges)
+    verdict = FAMILY.verify(_with_answer(record, workflow_text(nodes, edges + sorted(implied))))
+    assert implied and verdict.passed and verdict.violations == ()
+    assert verdict.metrics["redundant_edges"] == len(implied) and verdict.metrics["extra_orderings"] == 0
+    assert verdict.metrics["optimal"] == 0.0 and verdict.metrics["f1_graph"] < 1.0
+
+
+def _notes(record: Record) -> set[tuple[int, int]]:
+    number = {text: k + 1 for k, text in enumerate(record["ground_truth"]["nodes"])}
+    return {(number[a], number[b]) for a, b in record["task"]["ordering_notes"]}
+
+
+@pytest.mark.parametrize("ratio", [0.0, 0.3, 0.5, 0.8, 1.0])
+def test_implicit_edges_are_never_stated(ratio: float) -> None:
+    """No record states more than 1 - implicit_ratio of its gold edges, and only as ordering notes."""
+    records = list(FAMILY.generate(200, 59, {"min_implicit_ratio": ratio, "max_implicit_ratio": ratio}))
+    for record in records:
+        assert stated_edges(record) == _notes(record), record["id"]
+        assert stated_edge_share(record) <= 1 - ratio + 1e-9, record["id"]
+    mean = sum(stated_edge_share(r) for r in records) / len(records)
+    assert 1 - ratio - 0.1 <= mean <= 1 - ratio + 0.01
+
+
+def test_stated_share_with_default_params(fresh: list[Record]) -> None:
+    shares = [stated_edge_share(r) for r in fresh]
+    assert all(stated_edges(r) == _notes(r) for r in fresh)
+    low, high = FAMILY.default_params["min_implicit_ratio"], FAMILY.default_params["max_implicit_ratio"]
+    assert sum(shares) / len(shares) <= 1 - (low + high) / 2 + 0.01
 
 
 def test_subtypes_have_their_shape(clean: list[Record]) -> None:
@@ -210,11 +314,11 @@ def test_generation_is_the_same_in_another_process(clean: list[Record]) -> None:
 
 # (master seed, index) -> content hash; a change here means the generator's output changed: bump VERSION.
 GOLDEN = {
-    (0, 0): "aa6d844acae7c0f3c9821d31e6caef5851358e7e7a36045f7c0d9bce9ed30d5f",  # hierarchical
-    (0, 1): "1a2b7fa56a1774097487fc3d32980c923ffa5f79e4f9aa8a516f6c48d775fe80",  # parallel
-    (0, 3): "1d2951a183701cfb2513a49361a1bfbfa02dad367776f9561ec892f8590835c3",  # linear
-    (7, 42): "d59d6753cf02650ec31aa19190ed3ec3cadaab259e3e48c099c757ae0a455cc2",
-    (2024, 999): "7fe885330547730c844df507dbdf841b7e8abb1fda41c897e18bc6b54d9c89eb",
+    (0, 0): "e6ff24385e96429575ee614b30b86b92540bbc2c9d54791b525306467e5599a3",  # linear
+    (0, 1): "e1bc3030c72bf71113fb8a73c0fcfe989189d41258118d30c67b83112bf4ddc2",  # parallel
+    (0, 3): "93fa39a15fd7063b4047940b658d3d30e566a4b82eb2609929f08a24b6049cc0",  # hierarchical
+    (7, 42): "51b547334d742ff40a45feaadc9539108581153c4b70c2e23d52822aa9537c08",
+    (2024, 999): "3787fa429a403549623ed0c089a2530ce5e7a25427099593b02db0499d4b737d",
 }
 
 
@@ -280,9 +384,27 @@ def test_bad_params_are_a_clear_error(params: Any, message: str) -> None:
         FAMILY.generate_one(0, 0, params)
 
 
+def test_bad_counts_and_params_fail_at_the_call() -> None:
+    for n, start in ((-1, 0), (3, -2)):
+        with pytest.raises(ValueError, match="n and start must be >= 0"):
+            FAMILY.generate(n, 0, start=start)
+    with pytest.raises(ValueError, match="unknown decomposition params"):
+        FAMILY.generate(3, 0, {"nodes": 5})  # eagerly, before any record is pulled
+    assert list(FAMILY.generate(0, 0)) == []
+
+
 def _domain(actions: tuple[Action, ...]) -> Domain:
     return Domain(key="toy", item_noun="thing", item_title="{item}", items=("a", "b"), slots={}, contexts=("x",),
                   aspects={"main": "Main"}, artifacts=(Artifact("p", "p"), Artifact("q", "{item} q")), actions=actions)
+
+
+def test_an_article_before_a_slot_that_brings_its_own_fails_loudly() -> None:
+    toy = _domain((Action("make_p", "Make p for the {owner}", "p"), Action("make_q", "Make {item} q", "q")))
+    with pytest.raises(ValueError, match="article before {owner}"):
+        validate(replace(toy, slots={"owner": ("the Smiths", "Ana")}))
+    validate(replace(toy, slots={"owner": ("Smiths", "Ana")}))
+    with pytest.raises(ValueError, match="article before {item}"):  # artifact names are rendered after "the"
+        validate(replace(toy, slots={"owner": ("Ana",)}, items=("the attic", "b")))
 
 
 @pytest.mark.parametrize("actions, message", [
@@ -322,7 +444,7 @@ def test_verifier_and_filters_never_raise_on_junk(clean: list[Record]) -> None:
             assert isinstance(verdict.passed, bool)
 
 
-VERIFIER_SIDE = ("verifier", "scores", "workflow", "contradiction", "signature")
+VERIFIER_SIDE = ("verifier", "scores", "workflow", "contradiction", "signature", "stated")
 
 
 @pytest.mark.parametrize("module", VERIFIER_SIDE)

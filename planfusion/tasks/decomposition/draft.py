@@ -37,7 +37,7 @@ class Draft:
     goals: tuple[int, ...]           # steps whose outputs are the deliverables
     distractors: tuple[Step, ...]    # offered but not needed
     levels: int                      # sub-goal levels shown in the reasoning
-    implicit_ratio: float            # chance that a gold edge is stated only through artifacts
+    implicit_ratio: float            # least share of gold edges stated only through artifacts
 
 
 class _TooBig(Exception):

@@ -24,7 +24,7 @@ from planfusion.tasks.record import build_record, derive_seed
 
 FAMILY = "decomposition"
 GENERATOR = "planfusion.decomposition"
-VERSION = "1"
+VERSION = "2"
 
 
 def generate_one(master_seed: int, index: int, params: dict[str, Any] | None = None) -> Record:
@@ -32,9 +32,12 @@ def generate_one(master_seed: int, index: int, params: dict[str, Any] | None = N
 
 
 def generate(n: int, seed: int, params: dict[str, Any] | None = None, start: int = 0) -> Iterator[Record]:
+    """Records start..start+n-1, lazily; bad arguments fail here, not at the first ``next``, as in the other
+    families."""
+    if n < 0 or start < 0:
+        raise ValueError(f"decomposition generate: n and start must be >= 0, got n={n}, start={start}")
     resolved = resolve_params(params)
-    for index in range(start, start + n):
-        yield _generate(seed, index, resolved)
+    return (_generate(seed, index, resolved) for index in range(start, start + n))
 
 
 def _generate(master_seed: int, index: int, params: dict[str, Any]) -> Record:
@@ -71,8 +74,7 @@ def assemble(draft: Draft, rng: random.Random, master_seed: int, index: int, see
                  "needs": [name(k, scope) for k in d.action.needs for scope in domain.scopes(k, d.item, draft.items)]}
                 for text, d in zip(distractors, draft.distractors)]
     rng.shuffle(offered)
-    notes = [[nodes[u - 1], nodes[v - 1]] for u, v in gold.edges if rng.random() >= draft.implicit_ratio]
-    rng.shuffle(notes)
+    notes = [[nodes[u - 1], nodes[v - 1]] for u, v in _explicit(gold.edges, draft.implicit_ratio, rng)]
 
     deliverables = [outputs[g] for g in draft.goals]
     goals: list[str] = []
@@ -115,6 +117,17 @@ def assemble(draft: Draft, rng: random.Random, master_seed: int, index: int, see
         parent_id=parent_id,
         perturbation=perturbation,
     )
+
+
+def _explicit(edges: tuple[tuple[int, int], ...], implicit_ratio: float,
+              rng: random.Random) -> list[tuple[int, int]]:
+    """The gold edges the instruction may state as ordering notes, in random order.
+
+    A fixed count per record, rounded down, rather than a coin per edge: a record never states more than
+    ``1 - implicit_ratio`` of its edges, and every other edge reaches the solver only through artifacts.
+    """
+    count = int((1 - implicit_ratio) * len(edges) + 1e-9)
+    return rng.sample(edges, count)
 
 
 def _difficulty_level(knobs: dict[str, Any]) -> int:

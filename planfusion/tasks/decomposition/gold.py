@@ -1,4 +1,5 @@
-"""The gold workflow of a draft: direct dependencies only, sub-goal groups, and the node numbering.
+"""The gold workflow of a draft: the transitive reduction of its producer->consumer edges (the edges no
+longer path implies, as WorfBench and the prompt have it), sub-goal groups, and the node numbering.
 
 Generator side. The transitive reduction here walks ancestor bitsets of each step's inputs; the
 verifier re-derives the graph from the task text with its own, descendant-based code.
@@ -20,12 +21,12 @@ SHARED_LAST = "Bringing it together"
 @dataclass(frozen=True)
 class Gold:
     order: tuple[int, ...]                   # step index of node 1, 2, ...
-    edges: tuple[tuple[int, int], ...]       # direct dependencies as 1-based node numbers, sorted
+    edges: tuple[tuple[int, int], ...]       # the reduction, as 1-based node numbers, sorted
     implied: tuple[tuple[int, int], ...]     # producer->consumer pairs already implied by longer paths
     subgoals: list[dict[str, Any]]           # [{"title", "steps": [numbers]} | {"title", "subgoals": [...]}]
     depth: int                               # nodes on the longest path
     width: int                               # most nodes at one depth
-    joins: int                               # nodes with two or more direct dependencies
+    joins: int                               # nodes with two or more gold edges in
 
 
 def build_gold(draft: Draft) -> Gold:

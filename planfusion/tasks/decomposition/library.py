@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Mapping
 
 ITEM = "item"
+_ARTICLES = frozenset({"a", "an", "the"})
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,28 @@ def validate(domain: Domain) -> None:
             raise ValueError(f"{label}: unknown slots {sorted(placeholders - known)}")
         if (ITEM in placeholders) != domain.is_per_item(action):
             raise ValueError(f"{label}: text must name {{item}} exactly when its output is per-item")
+    _check_articles(domain)
     _check_acyclic(domain)
+
+
+def _check_articles(domain: Domain) -> None:
+    """An article before a slot whose values bring their own renders "the the Fern meal kit": refuse it.
+
+    Artifact names are always rendered after "the" ("uses the ...", "produces the ..."), so a slot that
+    opens one counts as preceded by an article.
+    """
+    values = {**domain.slots, ITEM: domain.items, "items": domain.items}
+    templates = ([a.text for a in domain.actions] + [a.goal for a in domain.artifacts if a.goal]
+                 + ["the " + a.name for a in domain.artifacts] + [*domain.contexts, domain.item_title])
+    for template in templates:
+        for literal, name, _, _ in string.Formatter().parse(template):
+            last = literal.split()[-1].lower() if literal.strip() else ""
+            if name is None or not literal.endswith(" ") or last not in _ARTICLES:
+                continue
+            led = [v for v in values[name] if len(v.split()) > 1 and v.split()[0].lower() in _ARTICLES]
+            if led:
+                raise ValueError(f"domain {domain.key!r}: {template!r} puts an article before {{{name}}}, "
+                                 f"but its value {led[0]!r} has one")
 
 
 def _check_acyclic(domain: Domain) -> None:

@@ -23,8 +23,8 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "max_levels": MAX_LEVELS,            # sub-goal levels of hierarchical tasks (2..max_levels)
     "min_distractors": 1,                # unneeded actions mixed into the offered list
     "max_distractors": 6,
-    "min_implicit_ratio": 0.3,           # share of gold edges stated only through artifacts
-    "max_implicit_ratio": 1.0,
+    "min_implicit_ratio": 0.3,           # share of gold edges stated only through artifacts, drawn per record
+    "max_implicit_ratio": 1.0,           # in this range (the count of stated edges rounds down)
     "optional_input_rate": 0.5,          # chance an action also consumes an optional input (joins)
 }
 

@@ -13,11 +13,16 @@ SYSTEM_PROMPT = (
     "actions it needs and which must come before which, then give the workflow as a graph in the "
     "requested format."
 )
+# The gold workflow is the transitive reduction of the producer->consumer edges (WorfBench's convention);
+# the prompt states that rule, and the verifier accepts the implied edges but scores the answer not optimal.
+EDGE_RULE = ("Add an edge (i,j) when action j uses what action i produces, but leave it out when a longer path of "
+             "edges already puts i before j: listing it anyway does not make the plan wrong, but the expected "
+             "answer omits it.")
 FORMAT_HELP = (
-    "Answer with the workflow in this format, one numbered action per line, then every direct dependency "
-    "as an edge:\nNode:\n1: <action>\n2: <action>\n...\nEdge: (START,1) (1,2) ... (n,END)\n"
-    "Copy the action texts exactly, use only the actions the goal needs, connect START to the actions that "
-    "need nothing and the final actions to END."
+    "Answer with the workflow in this format, one numbered action per line, then the edges:\n"
+    "Node:\n1: <action>\n2: <action>\n...\nEdge: (START,1) (1,2) ... (n,END)\n"
+    "Copy the action texts exactly and use only the actions the goal needs. " + EDGE_RULE + " Connect START to "
+    "the actions that need nothing and the final actions to END."
 )
 _GOAL = ("Your task: {goals}.", "The goal is to {goals}.", "We need to {goals}.", "Please plan how to {goals}.")
 _PARTS = ("The work falls into these parts: {parts}.", "Think of it in parts: {parts}.",

@@ -1,9 +1,11 @@
 """The independent verifier: re-derive the gold workflow from the task, then judge the answer against it.
 
 Two routes must agree (the generator's ground truth and a back-chaining over the offered actions'
-inputs and outputs done here), and the answer must contain exactly the needed actions, stay acyclic,
-and order every gold dependency (its transitive closure must contain each gold edge). Extra orderings
-(an over-serialised plan) are allowed; they show up in the metrics, not as violations.
+inputs and outputs done here, reduced to the edges no longer path implies), and the answer must
+contain exactly the needed actions, stay acyclic, and order every gold dependency (its transitive
+closure must contain each gold edge). Extra orderings (an over-serialised plan) and edges that a
+longer path of the answer already implies (the prompt asks to leave those out) are allowed; they
+show up in the metrics and make the answer not optimal, but they are not violations.
 
 Check names, in the order they are reported: malformed_record, trajectory_format, gold_mismatch,
 broken_format, hallucinated_node, extra_node, duplicate_node, missing_node, cycle, dependency_violated.
@@ -44,17 +46,19 @@ def verify(record: Record) -> Verdict:
     _check_nodes(answer.nodes, mapped, offered_keys, nodes, violations)
 
     reach, stuck = closure(len(answer.nodes), answer.edges)
-    extra_orderings = 0
+    extra_orderings = redundant = 0
     if stuck:
         violations.append(("cycle", "nodes " + ", ".join(map(str, stuck)) + " are on or after a dependency loop"))
     else:
         extra_orderings = _check_dependencies(reach, mapped, nodes, edges, violations)
+        redundant = _redundant_edges(reach, answer.edges)
     passed = not violations
     metrics = {
         "f1_chain": f1_chain(mapped, len(nodes), edges),
         "f1_graph": f1_graph(answer, mapped, len(nodes), edges),
         "extra_orderings": float(extra_orderings),
-        "optimal": float(passed and not extra_orderings),
+        "redundant_edges": float(redundant),
+        "optimal": float(passed and not extra_orderings and not redundant),
     }
     return Verdict(passed, tuple(violations), metrics)
 
@@ -188,3 +192,12 @@ def _check_dependencies(reach: list[int], mapped: list[int], nodes: list[str], e
             violations.append(("dependency_violated", f"{nodes[a]!r} must come before {nodes[b]!r} ({how})"))
     gold_reach, _ = closure(len(nodes), [(a + 1, b + 1) for a, b in edges])
     return sum(1 for a, b in ordered if a != b and not gold_reach[a + 1] >> (b + 1) & 1)
+
+
+def _redundant_edges(reach: list[int], edges: tuple[tuple[int, int], ...]) -> int:
+    """Answer edges (a,b) that a longer path of the answer already implies: a -> c ->...-> b."""
+    succ: dict[int, set[int]] = {}
+    for a, b in edges:
+        succ.setdefault(a, set()).add(b)
+    return sum(1 for a, targets in succ.items() for b in targets
+               if any(reach[c] >> b & 1 for c in targets if c != b))

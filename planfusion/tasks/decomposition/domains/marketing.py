@@ -70,7 +70,7 @@ DOMAIN = Domain(
         Action("write_report", "Write the campaign report", "report", ("metrics",), aspect="measurement"),
         Action("compare_channels", "Compare the channel results", "report", ("metrics",), optional=("budget",),
                aspect="measurement"),
-        Action("announce", "Announce the {product} launch internally", "announced", ("live",), aspect="launch"),
+        Action("announce", "Announce the launch of {product} internally", "announced", ("live",), aspect="launch"),
         Action("post_update", "Post a launch update on the intranet", "announced", ("message",),
                aspect="launch"),
         Action("reallocate", "Shift budget to the best channel", "reallocation", ("report",), aspect="measurement"),
