@@ -9,8 +9,9 @@ the same keys (None where absent) and JSON-valued fields are text, so the files 
 ``datasets`` and round-trip every column unchanged.
 
 An example is validated before it is written: every call names a shown tool with arguments that match
-its schema, every tool message answers an earlier call, roles follow the chat convention, and nothing
-of the hidden ground truth appears in what the model sees. One that fails is dropped with a reason.
+its schema, every tool message answers an earlier call, roles follow the chat convention, nothing
+of the hidden ground truth appears in what the model sees, and its texts pass the hygiene checks
+(``planfusion.tasks.hygiene``). One that fails is dropped with a reason.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import jsonschema
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from planfusion.tasks.hygiene import record_problems
 from planfusion.tasks.record import canonical_json
 
 MESSAGE_KEYS = ("role", "content", "reasoning_content", "tool_calls", "tool_call_id", "name")
@@ -104,6 +106,7 @@ def example_problems(example: dict[str, Any], record: dict[str, Any]) -> list[st
     if last is None or last["role"] != "assistant" or last["tool_calls"] or not last["content"].strip():
         problems.append("must end with the assistant's final reply")
     problems += _leaks(example, record)
+    problems += [f"text hygiene: {kind} in {where}: {excerpt!r}" for where, kind, excerpt in record_problems(record)]
     return problems
 
 

@@ -55,6 +55,7 @@ def _first_call(example: dict) -> dict:
         r["ground_truth"].setdefault("secret_plan", {"steps": ["x" * 30, "y" * 30]}), sort_keys=True,
         separators=(",", ":"))), "hidden ground_truth.secret_plan"),
     (lambda e, r: e["messages"][2].pop("name"), "keys"),
+    (lambda e, r: r["trajectory"][-1].update(content="Moved the the files."), "text hygiene: doubled_word"),
 ])
 def test_a_broken_example_is_named_and_dropped(breakage, expected: str) -> None:
     example, record = _tool_example()
