@@ -14,6 +14,9 @@ from tests.e2e.harness import BIN, FAMILIES, ROOT, Server, wait_for
 
 pytestmark = pytest.mark.slow
 
+# A line whose decoding recurses 5000 levels deep: it must be rejected like any malformed line.
+DEEPLY_NESTED = '{"a":' * 5000 + "1" + "}" * 5000
+
 
 def _finished(server: Server, runs: list[dict[str, Any]], expected: int) -> list[dict[str, Any]] | None:
     failed = {r["runId"]: (r["tags"].get("dagster/partition"), r["status"], server.errors(r["runId"]))
@@ -39,7 +42,7 @@ def test_backfill_sensor_and_automation_keep_the_training_set_current(server: Se
     subprocess.run([str(BIN / "planfusion"), "generate", "--family", "scheduling", "--n", "5", "--seed", "777",
                     "--out", str(generated)], check=True, cwd=ROOT, env=server.env, timeout=120)
     new_ids = [json.loads(line)["id"] for line in generated.read_text().splitlines()]
-    task_file.write_text(generated.read_text() + "{not json\n")
+    task_file.write_text(generated.read_text() + "{not json\n" + DEEPLY_NESTED + "\n")
 
     sensor_runs = wait_for(
         "the inbox sensor's run", server,
@@ -65,7 +68,7 @@ def test_backfill_sensor_and_automation_keep_the_training_set_current(server: Se
         fused = con.execute("SELECT count(*) FROM fused_training_set").fetchone()[0]
     assert [(t, Path(f), line) for t, f, line, _ in rows] == [(t, task_file, n + 1) for n, t in enumerate(new_ids)]
     assert {run for *_, run in rows} == {sensor_run}
-    assert rejected == [(str(task_file), 6)]
+    assert rejected == [(str(task_file), 6), (str(task_file), 7)]  # `{not json` and the deeply nested line
     assert curated == 5
     assert fused_runs == {second_fusion} and fused == 20
 
