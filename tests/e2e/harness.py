@@ -4,6 +4,7 @@ driven over GraphQL, and polling with deadlines that fail with the process's log
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -42,17 +43,21 @@ class Watched(Protocol):
     def log_tail(self, lines: int = 60) -> str: ...
 
 
-def wait_for(what: str, watched: Watched, probe: Callable[[], Any], timeout: float, every: float = 3.0) -> Any:
+def wait_for(what: str | Callable[[], str], watched: Watched, probe: Callable[[], Any], timeout: float,
+             every: float = 3.0) -> Any:
     """Poll until probe returns something truthy; fail with the process's log tail at the deadline or
-    when the process exits first."""
+    when the process exits first. A callable `what` describes the state at the failure."""
+    def describe() -> str:
+        return what() if callable(what) else what
+
     deadline = time.monotonic() + timeout
     while True:
-        assert watched.process.poll() is None, f"the process exited while waiting for {what}:\n{watched.log_tail()}"
+        assert watched.process.poll() is None, f"the process exited while waiting for {describe()}:\n{watched.log_tail()}"
         value = probe()
         if value:
             return value
         if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}\n{watched.log_tail()}")
+            pytest.fail(f"timed out after {timeout:.0f}s waiting for {describe()}\n{watched.log_tail()}")
         time.sleep(every)
 
 
@@ -113,12 +118,46 @@ class Server:
                                tags { key value } assetSelection { path } } } } }""")
         return [dict(run, tags={t["key"]: t["value"] for t in run["tags"]}) for run in data["runsOrError"]["results"]]
 
+    def run(self, run_id: str) -> dict[str, Any]:
+        """Status and per-step status of one run."""
+        data = self.graphql("""query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status
+                               stepStats { stepKey status } } } }""", id=run_id)
+        return data["runOrError"]
+
+    def claimed_slots(self, pool: str = "duckdb") -> list[tuple[str, str]]:
+        """(run id, step key) of every claimed slot of the pool."""
+        data = self.graphql("""query($pool: String) { instance { concurrencyLimit(concurrencyKey: $pool) {
+                               claimedSlots { runId stepKey } } } }""", pool=pool)
+        return [(s["runId"], s["stepKey"]) for s in data["instance"]["concurrencyLimit"]["claimedSlots"]]
+
+    def worker_pid(self, run_id: str) -> int | None:
+        """The run worker's pid, from the run's own "Started process for run (pid: N)" event. The default
+        run launcher starts the worker as a multiprocessing child of the code server, so its command line
+        does not name the run."""
+        data = self.graphql("""query($id: ID!) { logsForRun(runId: $id) { ... on EventConnection {
+                               events { ... on MessageEvent { message } } } } }""", id=run_id)
+        for event in data["logsForRun"]["events"]:
+            found = re.fullmatch(r"Started process for run \(pid: (\d+)\)\.", event.get("message") or "")
+            if found:
+                return int(found.group(1))
+        return None
+
     def errors(self, run_id: str) -> list[str]:
         """The step failures' error messages of a run (their last line: the exception)."""
         data = self.graphql("""query($id: ID!) { logsForRun(runId: $id) { ... on EventConnection { events {
                                ... on ExecutionStepFailureEvent { stepKey error { message } } } } } }""", id=run_id)
         return [f"{e['stepKey']}: {e['error']['message'].strip().splitlines()[-1]}"
                 for e in data["logsForRun"]["events"] if e.get("error")]
+
+    def launch_run(self, job: str, partition: str) -> str:
+        data = self.graphql(
+            """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename
+                 ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }""",
+            p={"selector": LOCATION | {"jobName": job},
+               "executionMetadata": {"tags": [{"key": "dagster/partition", "value": partition}]}})
+        result = data["launchRun"]
+        assert result["__typename"] == "LaunchRunSuccess", result
+        return result["run"]["runId"]
 
     def launch_backfill(self, partitions: tuple[str, ...] = FAMILIES) -> str:
         """A backfill with no run config: every run reads planfusion.yaml."""

@@ -1,9 +1,13 @@
 """End to end against a real `dagster dev` (webserver, daemon, code server, run workers as processes):
 a backfill of every family partition launched over GraphQL, the fusion by automation, a task file dropped
-into the inbox and the sensor's run on the same persisted settings."""
+into the inbox and the sensor's run on the same persisted settings; and a run worker killed with SIGKILL
+while it holds the DuckDB pool slot, after which a new run must still get through."""
 
 import json
+import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +94,69 @@ def test_backfill_sensor_and_automation_keep_the_training_set_current(server: Se
     assert chain["source"]["file_path"] == str(task_file) and chain["source"]["line_number"] == 1
     assert chain["curation"] is not None and chain["source"]["run_id"] == sensor_run
 
+
+KILL_STEP = "task_embeddings"  # loads the model and embeds while holding the pool slot: seconds to act in
+RECOVERY_SECONDS = 180
+
+
+def _process(pid: int) -> tuple[int, int, str] | None:
+    """(parent pid, process group, command line) of a live process."""
+    found = subprocess.run(["ps", "-o", "ppid=,pgid=,args=", "-p", str(pid)], capture_output=True, text=True)
+    if found.returncode != 0:
+        return None
+    ppid, pgid, args = found.stdout.split(None, 2)
+    return int(ppid), int(pgid), args.strip()
+
+
+def test_a_killed_run_worker_is_failed_its_slot_freed_and_the_next_run_succeeds(
+        server: Server, record_property: Any) -> None:
+    """A run worker that dies by SIGKILL (as under the OOM killer) while it holds the one `duckdb` slot:
+    the run must end FAILURE and its slot come back (run_monitoring's free_slots_after_run_end_seconds in
+    dagster.yaml), or every later run that opens the warehouse waits behind a dead process forever."""
+    victim = server.launch_run("family_pipeline", "scheduling")
+    wait_for(f"run {victim} to hold the duckdb slot in {KILL_STEP}", server,
+             lambda: (victim, KILL_STEP) in server.claimed_slots(), timeout=300, every=0.25)
+    pid = server.worker_pid(victim)
+    assert pid is not None, f"no 'Started process for run' event for {victim}"
+    ppid, pgid, _ = _process(pid) or pytest.fail(f"run worker {pid} of {victim} is not running")
+    parent = _process(ppid)
+    assert pgid == server.process.pid and parent and "dagster api grpc" in parent[2], (pid, ppid, pgid, parent)
+
+    os.kill(pid, signal.SIGKILL)
+    killed = time.monotonic()
+    assert server.run(victim)["stepStats"], "the victim ran no step"
+    assert (victim, KILL_STEP) in server.claimed_slots(), "the worker gave its slot back before it died"
+    replacement = server.launch_run("family_pipeline", "scheduling")
+
+    def left() -> float:
+        return RECOVERY_SECONDS - (time.monotonic() - killed)
+
+    def status_of(run_id: str) -> str:
+        return server.run(run_id)["status"]
+
+    wait_for(f"the killed run {victim} to be marked FAILURE", server,
+             lambda: status_of(victim) == "FAILURE", timeout=min(60, left()), every=1)
+    to_failure = time.monotonic() - killed
+    wait_for(lambda: f"the duckdb slot of the killed run {victim} to be freed (claimed: {server.claimed_slots()}; "
+                     f"the new run {replacement} is {status_of(replacement)})", server,
+             lambda: victim not in {run for run, _ in server.claimed_slots()}, timeout=left(), every=1)
+    to_freed = time.monotonic() - killed
+
+    def replacement_done() -> bool:
+        status = status_of(replacement)
+        assert status not in ("FAILURE", "CANCELED"), f"the new run {replacement} ended {status}:\n{server.log_tail()}"
+        return status == "SUCCESS"
+
+    wait_for(f"the new run {replacement} to succeed within {RECOVERY_SECONDS}s of the kill", server,
+             replacement_done, timeout=left(), every=1)
+    to_success = time.monotonic() - killed
+    timings = {"kill_to_failure_s": round(to_failure, 1), "kill_to_slot_freed_s": round(to_freed, 1),
+               "kill_to_new_run_success_s": round(to_success, 1)}
+    print(f"killed-worker recovery: {timings}")
+    for name, value in timings.items():
+        record_property(name, value)
+
+    with duckdb.connect(str(server.db), read_only=True) as con:
+        writers = con.execute("SELECT DISTINCT run_id FROM raw_tasks WHERE family = 'scheduling'").fetchall()
+    assert writers == [(replacement,)]
+    assert server.claimed_slots() == []
