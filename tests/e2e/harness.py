@@ -143,10 +143,11 @@ class Server:
         return None
 
     def errors(self, run_id: str) -> list[str]:
-        """The step failures' error messages of a run (their last line: the exception)."""
+        """Each failed step and the exception at the root of its error (Dagster wraps the user's)."""
         data = self.graphql("""query($id: ID!) { logsForRun(runId: $id) { ... on EventConnection { events {
-                               ... on ExecutionStepFailureEvent { stepKey error { message } } } } } }""", id=run_id)
-        return [f"{e['stepKey']}: {e['error']['message'].strip().splitlines()[-1]}"
+                               ... on ExecutionStepFailureEvent { stepKey error { message causes { message } } }
+                               } } } }""", id=run_id)
+        return [f"{e['stepKey']}: {([e['error']] + e['error']['causes'])[-1]['message'].strip().splitlines()[-1]}"
                 for e in data["logsForRun"]["events"] if e.get("error")]
 
     def launch_run(self, job: str, partition: str) -> str:
