@@ -19,6 +19,11 @@ _EXPORTS = {
     "Categories": "inputs",
     "SelectionReport": "compare",
     "selection_report": "compare",
+    "render_plots": "plots",
+    "markdown_card": "card",
+    "html_page": "card",
+    "text_table": "card",
+    "flat_metrics": "card",
 }
 __all__ = sorted(_EXPORTS)
 
