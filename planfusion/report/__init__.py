@@ -24,6 +24,9 @@ _EXPORTS = {
     "html_page": "card",
     "text_table": "card",
     "flat_metrics": "card",
+    "ReportInputs": "sources",
+    "family_inputs": "sources",
+    "fused_inputs": "sources",
 }
 __all__ = sorted(_EXPORTS)
 
