@@ -25,6 +25,7 @@ from planfusion.novelsum import kernels
 FIRST_BATCH = 4  # candidates re-evaluated together in a step's first round (doubling after)
 CACHE_BYTES = 256 << 20  # similarity rows kept for re-evaluation: every row up to N = 8,192
 GAIN_CHUNK = 256  # candidates whose similarity rows are held at once
+MISS_BATCH = 64  # a round that computes rows computes at least this many (a pass over the pool costs the same)
 
 
 def random_orders(n_pool: int, budget: int, n_seeds: int, random_state: int | np.random.Generator = 0) -> np.ndarray:
@@ -73,9 +74,16 @@ def facility_location_greedy(unit: np.ndarray, budget: int, *, first_gains: np.n
             top = int(np.argmax(bound))
             if fresh[top] == step:  # its exact gain beats every other item's upper bound
                 break
-            stale = np.where(fresh == step, -np.inf, bound)
-            m = min(batch, int(np.count_nonzero(np.isfinite(stale))))
+            is_fresh = fresh == step
+            stale = np.where(is_fresh, -np.inf, bound)  # picked items are at -inf too
+            open_items = np.isfinite(stale)
+            best_fresh = bound[is_fresh].max(initial=-np.inf)
+            # only the stale bounds that reach the best fresh gain can still win (top's does)
+            m = min(batch, int(np.count_nonzero(open_items & (stale >= best_fresh))))
             candidates = np.argpartition(-stale, m - 1)[:m]
+            if m < MISS_BATCH and (rows.slot[candidates] < 0).any():
+                m = min(MISS_BATCH, int(np.count_nonzero(open_items)))
+                candidates = np.argpartition(-stale, m - 1)[:m]
             bound[candidates] = rows.gains(candidates, best, bound)
             fresh[candidates] = step
             batch *= 2

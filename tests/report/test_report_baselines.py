@@ -83,6 +83,13 @@ def test_facility_location_stays_exact_when_the_row_cache_is_tiny(monkeypatch):
     assert teacher_forced_problems(x.astype(np.float64), order, facility_location_scores, 0) == []
 
 
+def test_greedy_baselines_can_take_the_whole_pool():
+    x = np.vstack([gaussian(6)[:15]] * 2)  # duplicates: the last picks gain nothing, as picked items would
+    assert sorted(baselines.k_center_greedy(x, 30, first=3).tolist()) == list(range(30))
+    order = baselines.facility_location_greedy(x, 30, first_gains=pool_geometry(x, isolation_neighbours=5).similarity_sums)
+    assert sorted(order.tolist()) == list(range(30))
+
+
 def test_random_orders_are_seeded_permutation_prefixes():
     orders = baselines.random_orders(50, 10, 5, random_state=3)
     assert orders.shape == (5, 10)
