@@ -130,6 +130,7 @@ def budget_figure(report: SelectionReport) -> Figure:
                 sd = report.random_sd[key]
                 ax.fill_between(budgets, values - sd, values + sd, color=COLOURS[selector], alpha=0.2, linewidth=0)
         ax.set_title(titles[key], fontsize=8)
+        ax.locator_params(nbins=4)
         ax.tick_params(labelsize=6)
         ax.grid(alpha=0.3)
     for ax in axes[len(keys):]:
