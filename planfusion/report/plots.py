@@ -30,13 +30,13 @@ def render_plots(report: SelectionReport) -> dict[str, bytes]:
         "shares": shares_figure(report),
         "budget": budget_figure(report),
     }
-    return {key: png(figure, tight=key != "budget") for key, figure in figures.items() if figure is not None}
+    return {key: png(figure) for key, figure in figures.items() if figure is not None}
 
 
-def png(figure: Figure, tight: bool = True) -> bytes:
-    """tight: crop to the drawn content (draws twice; the budget grid sets its own margins instead)."""
+def png(figure: Figure) -> bytes:
+    """The figure drawn once: margins are set when it is made (cropping to the content draws twice)."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight" if tight else None)
+    figure.savefig(buffer, format="png", dpi=DPI)
     return buffer.getvalue()
 
 
@@ -64,6 +64,7 @@ def projection_figure(report: SelectionReport) -> Figure:
     if labels is None or len(np.unique(labels)) <= MAX_LEGEND:
         axes[1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), markerscale=1.5, frameon=False)
     figure.suptitle(f"{report.name}: pool of {report.n_pool}, {report.budget} picks", fontsize=10)
+    figure.subplots_adjust(left=0.07, right=0.82, bottom=0.12, top=0.85, wspace=0.08)
     return figure
 
 
@@ -80,6 +81,7 @@ def novelty_figure(report: SelectionReport) -> Figure | None:
     ax.set_title(f"{report.name}: novelty at pick ({report.variant})", fontsize=10)
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3)
+    figure.subplots_adjust(left=0.11, right=0.97, bottom=0.14, top=0.9)
     return figure
 
 
@@ -90,7 +92,10 @@ def shares_figure(report: SelectionReport) -> Figure | None:
     if not fields:
         return None
     heights = [max(2.0, 0.45 * len(table) + 1.0) for _, table in fields]
+    longest = max(len(label) for _, table in fields for label in table)
     figure = Figure(figsize=(6.5, sum(heights)))
+    figure.subplots_adjust(left=(0.25 + 0.06 * longest) / 6.5, right=1 - 1.45 / 6.5, bottom=0.5 / sum(heights),
+                           top=1 - 0.35 / sum(heights), hspace=0.9 / max(heights))
     axes = np.atleast_1d(figure.subplots(len(fields), 1, gridspec_kw={"height_ratios": heights}))
     series = [("pool", "pool")] + list(SELECTORS.items())
     width = 0.8 / len(series)
