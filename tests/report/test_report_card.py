@@ -46,7 +46,7 @@ def test_card_has_the_reading_the_table_and_four_images(report, images):
 
 def test_images_are_small_pngs(images):
     assert set(images) == {"projection", "novelty", "shares", "budget"}
-    assert all(image.startswith(PNG) and len(image) < 400_000 for image in images.values())
+    assert all(image.startswith(PNG) and len(image) < 100_000 for image in images.values())
 
 
 def test_html_page_is_written_standalone(report, images, tmp_path):
