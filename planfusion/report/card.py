@@ -83,7 +83,7 @@ def interpretation(report: SelectionReport) -> str:
 
 def _context(report: SelectionReport) -> str:
     stats = report.pool_stats
-    cells = f", {stats['cells']} (family, subtype, level) cells" if stats["cells"] else ""
+    cells = f", {stats['cells']} ({', '.join(report.cell_fields)}) cells" if stats["cells"] else ""
     return (f"Pool {report.n_pool}, B = {report.budget} ({100 * report.budget / report.n_pool:.0f}% of the pool); "
             f"NovelSelect {report.variant}, kappa1 {report.kappa1:g}, kappa2 {report.kappa2:g}. Baselines on the same "
             f"pool and B: random ({report.n_seeds} seeds), k-center (same first pick), facility location (exact greedy). "

@@ -66,7 +66,8 @@ class SelectionReport:
     (B,) pick order (random: the first seed's); shares[field][label]: {"pool": share, selector: share
     at B, random's mean over seeds}; novelty: (B,) novelty at pick or None; projection: (N, 2) PCA
     coordinates of the pool; colours: (N,) the labels that colour the projection (family, else
-    subtype) or None; pool_stats: r, the near-duplicate distance, cells, sparse items; seconds: by part."""
+    subtype) or None; cell_fields: the labels a cell combines; pool_stats: r, the near-duplicate
+    distance, cells, sparse items; seconds: by part."""
 
     name: str
     n_pool: int
@@ -83,6 +84,7 @@ class SelectionReport:
     novelty: np.ndarray | None
     projection: np.ndarray
     colours: np.ndarray | None
+    cell_fields: tuple[str, ...]
     pool_stats: dict[str, float]
     seconds: dict[str, float]
 
@@ -171,7 +173,7 @@ def selection_report(
         name=name, n_pool=n, kappa1=float(kappa1), kappa2=float(kappa2), variant=variant, n_seeds=n_seeds,
         budgets=budgets, metrics=scorer.metrics, values={s: values[s] for s in SELECTORS}, random_sd=random_sd,
         orders=orders | {"random": seeds[0]}, shares=shares, novelty=novelty, projection=projection,
-        colours=colours,
+        colours=colours, cell_fields=tuple(labels),
         pool_stats={"r": geometry.r, "duplicate_distance": geometry.duplicate_distance,
                     "cells": scorer.n_cells, "sparse_items": int(geometry.sparse.sum())},
         seconds=seconds,
