@@ -12,7 +12,8 @@ high-water mark (interpreter, numpy, matplotlib, the data and the work). Columns
 time: geometry (the pool's kNN and similarity sums, one blocked N^2 D pass), k-center (N B D),
 facility location (lazy greedy), metrics (every metric of NovelSelect, the two greedy baselines and 5
 random seeds at every budget), report (all of selection_report), cpu (its CPU seconds: a shared
-machine inflates wall time, not this), plots (render_plots), card (markdown card and HTML page).
+machine inflates wall time, not this), plots (render_plots) and plots_cpu, card (markdown card and
+HTML page).
 """
 
 from __future__ import annotations
@@ -48,16 +49,16 @@ def run_case(n: int, budget: int, seed: int) -> dict[str, float]:
     tick, cpu = time.perf_counter(), time.process_time()
     report = selection_report(x, density.sigma, selection.order, novelty=selection.scores, categories=categories)
     report_seconds, report_cpu = time.perf_counter() - tick, time.process_time() - cpu
-    tick = time.perf_counter()
+    tick, cpu = time.perf_counter(), time.process_time()
     images = render_plots(report)
-    plot_seconds = time.perf_counter() - tick
+    plot_seconds, plot_cpu = time.perf_counter() - tick, time.process_time() - cpu
     tick = time.perf_counter()
     markdown_card(report, images)
     html_page([report], [images])
     card_seconds = time.perf_counter() - tick
     return {"n": n, "budget": budget, "select": select_seconds, **{k: report.seconds[k] for k in
             ("geometry", "k_center", "facility_location", "metrics")}, "report": report_seconds, "cpu": report_cpu,
-            "plots": plot_seconds, "card": card_seconds,
+            "plots": plot_seconds, "plots_cpu": plot_cpu, "card": card_seconds,
             "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -75,7 +76,7 @@ def main() -> int:
     cases = [("default family", 450, 100), ("default fusion", 300, 200)] if args.defaults else []
     cases += [(f"B = {args.fraction:g} N", n, max(1, round(args.fraction * n))) for n in map(int, args.sizes.split(","))]
     columns = ["case", "N", "B", "select", "geometry", "k_center", "facility_location", "metrics", "report", "cpu",
-               "plots", "card", "peak_mib"]
+               "plots", "plots_cpu", "card", "peak_mib"]
     print(" | ".join(columns))
     print("|".join("---" for _ in columns))
     for name, n, budget in cases:
