@@ -9,6 +9,8 @@ import base64
 import html
 from typing import Sequence
 
+import numpy as np
+
 from planfusion.report.compare import METRICS, SELECTORS, SelectionReport
 from planfusion.report.plots import TITLES, render_plots
 
@@ -68,12 +70,12 @@ def interpretation(report: SelectionReport) -> str:
             continue
         metric = BY_KEY[key]
         ours, random = report.at_budget("novelselect", key), report.at_budget("random", key)
-        verdict = "same" if ours == random else (
+        verdict = "same" if np.isclose(ours, random, rtol=1e-9, atol=1e-12) else (
             "better" if (ours > random) == (metric.better == "higher") else "worse")
-        if key in PERCENT or metric.count:
+        if key in PERCENT or metric.count or not random:
             parts.append(f"{metric.label} {fmt(key, ours)} vs {fmt(key, random, mean=True)} random ({verdict})")
         else:
-            change = 100 * (ours - random) / abs(random) if random else float("inf")
+            change = 100 * (ours - random) / abs(random)
             signed = f"{change:+.1f}%".replace("-", "−")
             parts.append(f"{metric.label} {signed} vs random ({verdict})")
     highest = max(SELECTORS, key=lambda s: report.at_budget(s, "vendi"))

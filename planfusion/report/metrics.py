@@ -14,6 +14,7 @@ def vendi_score(embeddings: np.ndarray) -> float:
     rows of embeddings: 1 for identical items, B for orthogonal ones. When B exceeds the dimension D
     the (D, D) matrix X^T X / B is used instead: it has the same nonzero eigenvalues."""
     x = unit_embeddings(embeddings).astype(np.float64)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)  # unit in float64: K's diagonal is 1, its trace B
     b, d = x.shape
     gram = x @ x.T if b <= d else x.T @ x
     eigenvalues = np.linalg.eigvalsh(gram / b)
