@@ -44,11 +44,12 @@ def summary_rows(report: SelectionReport) -> tuple[list[str], list[list[str]]]:
         cells = {s: fmt(key, v, mean=s == "random") + (" *" if s in best else "") for s, v in values.items()}
         cells["random"] += f" ± {fmt(key, float(report.random_sd[key][-1]), mean=True)}"
         rows.append([metric.label, cells["novelselect"], cells["random"], cells["k_center"], cells["facility_location"],
-                     metric.better or "near the pool", SELECTORS.get(metric.objective_of, "—")])
+                     metric.better or "neither", SELECTORS.get(metric.objective_of, "—")])
     return header, rows
 
 
 def share_rows(report: SelectionReport, field: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the field's shares: each label's share of the pool and of each selection."""
     header = [field, "pool", *SELECTORS.values()]
     table = report.shares[field]
     rows = [[label, *(f"{100 * table[label][key]:.1f}%" for key in ("pool", *SELECTORS))] for label in sorted(table)]
