@@ -12,6 +12,7 @@ COMMAND_MODULES = (
     "planfusion.novelsum.explain",
     "planfusion.tasks.commands",
     "planfusion.lineage",
+    "planfusion.report.command",
     "planfusion.settings",
 )
 

@@ -87,6 +87,35 @@ def family_pick_steps(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], i
     return {(f, t): s for f, t, s in con.execute("SELECT family, task_id, pick_step FROM family_selection").fetchall()}
 
 
+def selected_families(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute("SELECT DISTINCT family FROM family_selection ORDER BY family").fetchall()]
+
+
+def family_picks(con: duckdb.DuckDBPyConnection, family: str) -> list[dict[str, Any]]:
+    """The family's selection in pick order: task id, novelty at pick and the parameters it ran with."""
+    return warehouse.query(con, """SELECT task_id, novelty, variant, budget, k, kappa1, kappa2, seed
+                                   FROM family_selection WHERE family = ? ORDER BY pick_step""", [family])
+
+
+def fused_picks(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The fused set in pick order: family, task id, novelty at pick and the parameters (parsed JSON)."""
+    rows = warehouse.query(con, """SELECT family, task_id, novelty, params FROM fused_training_set
+                                   ORDER BY fusion_step""")
+    for row in rows:
+        row["params"] = json.loads(row["params"]) if row["params"] else {}
+    return rows
+
+
+def task_categories(con: duckdb.DuckDBPyConnection, family: str | None = None) -> dict[tuple[str, str], tuple[str, str]]:
+    """(family, task id) -> (subtype, difficulty level as text, None when the record has none), for the
+    family or every family."""
+    where, params = ("WHERE family = ?", [family]) if family is not None else ("", [])
+    rows = con.execute(f"""SELECT family, task_id, any_value(subtype),
+                                  any_value(json_extract_string(record, '$.difficulty.level'))
+                           FROM raw_tasks {where} GROUP BY family, task_id""", params).fetchall()
+    return {(f, t): (subtype, level) for f, t, subtype, level in rows}
+
+
 def families_with_kept_tasks(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in con.execute("SELECT DISTINCT family FROM curated_tasks WHERE kept ORDER BY family").fetchall()]
 
