@@ -6,10 +6,12 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.density_factors import density_factors
+from assets.selection_report import report_metadata
 from assets.settings import PipelineSettingsResource, launchpad_config
 from assets.spec import stage_asset
 from assets.warehouse_io import connection, preview, provenance, table_metadata, with_provenance
 from planfusion import tables, warehouse
+from planfusion.report import family_inputs
 from planfusion.stages.selection import SelectionParams, density_from_rows, first_picks_are_argmax, select, selection_rows
 
 SelectionConfig = launchpad_config("selection")
@@ -57,6 +59,7 @@ def family_selection(context: dg.AssetExecutionContext, config: SelectionConfig,
         warehouse.replace_rows(con, "family_selection", with_provenance(rows, family, stamp), family=family)
         total = tables.count_rows(con, "family_selection")
         version = tables.data_version(con, "family_selection", family)
+        report_inputs = family_inputs(con, family)
     expected = params.budget if params else 0
     return dg.MaterializeResult(
         data_version=dg.DataVersion(version),
@@ -66,6 +69,7 @@ def family_selection(context: dg.AssetExecutionContext, config: SelectionConfig,
             "seconds": round(seconds, 3),
             "parameters": dg.MetadataValue.json(stamp["params"]),
             "preview": preview(rows, ["pick_step", "task_id", "novelty", "contributor_ids"]),
+            **report_metadata(context, report_inputs),
         }),
         check_results=[dg.AssetCheckResult(
             check_name="selection_is_exact",

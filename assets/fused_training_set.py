@@ -7,10 +7,12 @@ from dagster_duckdb import DuckDBResource
 
 from assets.family_selection import family_selection
 from assets.resources import PipelinePaths
+from assets.selection_report import report_metadata
 from assets.settings import PipelineSettingsResource, launchpad_config
 from assets.spec import stage_asset
 from assets.warehouse_io import connection, preview, provenance, table_metadata, with_provenance
 from planfusion import tables, warehouse
+from planfusion.report import fused_inputs
 from planfusion.export import build_examples, write_exports
 from planfusion.stages.fusion import fuse
 from planfusion.stages.selection import SelectionParams
@@ -78,6 +80,7 @@ def fused_training_set(context: dg.AssetExecutionContext, config: FusionConfig, 
     with connection(duckdb) as con:
         warehouse.replace_rows(con, "fused_training_set", with_provenance(rows, None, stamp))
         version = tables.data_version(con, "fused_training_set")
+        report_inputs = fused_inputs(con)
     files = write_exports(examples, paths.exports)
     missing = sorted(set(with_kept) - set(report["family_counts"]))
     return dg.MaterializeResult(
@@ -96,6 +99,7 @@ def fused_training_set(context: dg.AssetExecutionContext, config: FusionConfig, 
             "parquet": dg.MetadataValue.path(files["parquet"]),
             "parameters": dg.MetadataValue.json(stamp["params"]),
             "preview": preview(rows, ["fusion_step", "task_id", "family", "novelty", "sigma"]),
+            **report_metadata(context, report_inputs),
         }),
         check_results=[dg.AssetCheckResult(
             check_name="covers_every_family", passed=not missing,
