@@ -52,7 +52,7 @@ def test_family_contract() -> None:
     for member in [*TaskFamily.__annotations__, "generate_one", "generate", "verify", "count_steps",
                    "structural_signature", "contradiction"]:
         assert hasattr(FAMILY, member), member
-    assert (FAMILY.name, FAMILY.generator, FAMILY.version) == ("tool_execution", "planfusion.tool_execution", "1")
+    assert (FAMILY.name, FAMILY.generator, FAMILY.version) == ("tool_execution", "planfusion.tool_execution", "2")
     assert FAMILY.subtypes == ("files", "tickets", "orders", "bank", "cross_backend")
     assert FAMILY.min_steps == 5
     kinds = [p.kind for p in FAMILY.perturbations]
@@ -111,7 +111,7 @@ def test_tools_are_json_schema_functions(clean: list[Record]) -> None:
         assert set(parameters["required"]) <= set(parameters["properties"])
     for record in clean:
         backends = record["task"]["backends"]
-        assert sorted(record["task"]["initial_state"]) == sorted(backends)
+        assert sorted(record["ground_truth"]["initial_state"]) == sorted(backends)
         assert {t["name"] for t in record["task"]["tools"]} == {n for n, t in TOOLS.items() if t.backend in backends}
 
 
@@ -143,13 +143,13 @@ def test_clean_records_pass(clean: list[Record]) -> None:
 def test_state_changes_give_the_end_state_of_every_turn(clean: list[Record]) -> None:
     for record in clean[:30]:
         turns = record["ground_truth"]["turns"]
-        states = end_states(record["task"]["initial_state"], turns)
-        sim = Simulator(record["task"]["initial_state"])
+        states = end_states(record["ground_truth"]["initial_state"], turns)
+        sim = Simulator(record["ground_truth"]["initial_state"])
         for turn, state in zip(turns, states):
             for call in turn["calls"]:
                 assert "error" not in sim.call(call["name"], call["arguments"])
             assert sim.state == state
-        assert states[0] != record["task"]["initial_state"] or not any(TOOLS[c["name"]].writes for c in turns[0]["calls"])
+        assert states[0] != record["ground_truth"]["initial_state"] or not any(TOOLS[c["name"]].writes for c in turns[0]["calls"])
 
 
 def test_tampered_ground_truth_is_a_reference_mismatch(clean: list[Record]) -> None:
@@ -175,7 +175,7 @@ def test_tampered_ground_truth_is_a_reference_mismatch(clean: list[Record]) -> N
     lambda r: {**r, "trajectory": r["trajectory"][:-1]}, lambda r: {**r, "trajectory": r["trajectory"] + [{"role": "tool"}]},
     lambda r: {**r, "trajectory": [{"role": "user", "content": "hi"}, {"role": "assistant", "tool_calls": [{"id": 1}]}]},
     lambda r: {**r, "trajectory": [{"role": "assistant", "content": ""}]},
-    lambda r: {**r, "task": {**r["task"], "initial_state": {"files": 5, "bank": [], "tickets": {}, "orders": None}}},
+    lambda r: {**r, "ground_truth": {**r["ground_truth"], "initial_state": {"files": 5, "bank": [], "tickets": {}, "orders": None}}},
     lambda r: {**r, "ground_truth": {**r["ground_truth"], "turns": [
         {**t, "state_changes": [{"op": "set", "path": ["nowhere", "x", "y"], "value": 1}]} for t in r["ground_truth"]["turns"]]}},
     lambda r: {**r, "ground_truth": {**r["ground_truth"], "required_outputs": [{"source": None, "value": 1}]}},
@@ -308,12 +308,12 @@ def test_deterministic_across_processes() -> None:
 
 
 GOLDEN = {  # (master seed, index) -> content hash, one per subtype; a change means generator output changed: bump VERSION
-    (0, 0): "502447de886155f5b38ef90981e12423c92e438881c29de6e0687d46f8ea7c47",
-    (0, 1): "cf245b5a276b20b6772e24819ffc8bd75cc4f3b6c3ff887fed06834deff05590",
-    (0, 2): "1baf538ef32e63486418c9e2efaf05cd7c2f0ed83929fad5869f8a2d67bd013e",
-    (0, 3): "9a69a6538b94c38521ed27ed44f7e1d0041ce6b814b24c465f086708bcebd062",
-    (7, 4): "da3d4af106f2411cee1b3fb4b18f9e658fd936d7a981a8d5795304efb5b17557",
-    (2026, 123): "daefcd7760733be61a97072f96f5a2b7f98a378105c1c41817b86b34149ce311",
+    (0, 0): "cb6243c11c171af5a06fbe9443c8ccb563b92e2f5bad00c0ab897cb4692fb7dc",
+    (0, 1): "53e7c25ef60135cea8f56edd9226121dd217ae0115f0ab00713e54836dcecbfa",
+    (0, 2): "e74634ea880412b5aa92c018f7028ef9e7a9a4c6ec34eca29d94c45929af7829",
+    (0, 3): "69463bcc461193c0ea54263401cacd0a80724abec32df39da7fbbeb0edcb4652",
+    (7, 4): "7295c807a4ed4280d8a3233eef9fe047642ca38cd46ea83e6fd73fc969226cb0",
+    (2026, 123): "cf99fe39730cf4a97b383c40cfe103e1c58e369fbe52389502782b3f8d415ef8",
 }
 
 

@@ -11,12 +11,12 @@ from planfusion.tasks.tool_execution.env import apply_changes, copy_state, tool_
 from planfusion.tasks.tool_execution.params import resolve_params
 from planfusion.tasks.tool_execution.scenarios import cross, templates_for
 from planfusion.tasks.tool_execution.scenarios.session import Piece, Session, Template, min_calls
-from planfusion.tasks.tool_execution.scenarios.worlds import WORLDS, people
+from planfusion.tasks.tool_execution.scenarios.worlds import CONVENTIONS, WORLDS, people
 from planfusion.tasks.tool_execution.trajectory import render
 
 FAMILY = "tool_execution"
 GENERATOR = "planfusion.tool_execution"
-VERSION = "1"
+VERSION = "2"
 
 
 def generate_one(master_seed: int, index: int, params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -66,12 +66,14 @@ def build(seed: int, subtype: str, knobs: dict[str, Any], *, master_seed: int, i
 
     requests = [_join_requests(rng, [p.request for p in pieces]) for pieces in turns]
     system = (f"You are an operations assistant with tools for {', '.join(backends)}. Carry out each user request "
-              "with tool calls, use values from earlier results instead of guessing, and report what was asked.")
+              "with tool calls, use values from earlier results instead of guessing, and report what was asked. "
+              + " ".join(CONVENTIONS[b] for b in backends))
     trajectory = render(system, requests, turns, session.steps, session.calls, session.outputs)
     answer = trajectory[-1]["content"]
     instruction = "\n".join(f"Turn {t + 1}: {r}" for t, r in enumerate(requests))
     calls = session.calls
     ground_truth = {
+        "initial_state": initial,  # hidden: a solver discovers the world through its tools
         "turns": [{"calls": [{"name": c.name, "arguments": c.arguments, "depends_on": c.depends_on}
                              for c in calls if c.turn == t], "state_changes": changes[t]} for t in range(n_turns)],
         "required_outputs": session.outputs,
@@ -86,8 +88,7 @@ def build(seed: int, subtype: str, knobs: dict[str, Any], *, master_seed: int, i
                                    ("parallel_calls", parallel > 0)) if on]
     return build_record(
         family=FAMILY, subtype=subtype,
-        task={"instruction": instruction, "backends": backends, "tools": tool_schemas(backends),
-              "initial_state": initial},
+        task={"instruction": instruction, "backends": backends, "tools": tool_schemas(backends)},
         ground_truth=ground_truth, trajectory=trajectory, answer=answer,
         difficulty={"level": _level(len(calls), n_turns, len(backends), n_injected, depth), "knobs": knob_values},
         quality={"n_steps": len(calls), "n_tool_calls": len(calls) + n_injected, "n_errors_recovered": n_injected,

@@ -92,7 +92,7 @@ def _replay(initial: dict[str, Any], trajectory: list[dict[str, Any]]) -> tuple[
 def _self_consistent(record: Record, trajectory: list[dict[str, Any]], new_errors: bool) -> bool:
     """Replay ``trajectory`` in place; True if some turn now ends in another state and, besides the calls
     that failed before, new calls fail (``new_errors``) or none do (not ``new_errors``)."""
-    initial = record["task"]["initial_state"]
+    initial = record["ground_truth"]["initial_state"]
     base_errors, base_ends = _replay(initial, copy_state(record["trajectory"]))
     errors, ends = _replay(initial, trajectory)
     if ends == base_ends or not set(base_errors) <= set(errors):
@@ -145,7 +145,7 @@ def _alternatives(record: Record, value: Any, spec: dict[str, Any], rng: random.
         options = [value + d for d in (1, -1, 10, -10, 5) if value + d >= spec.get("minimum", value + d)]
     elif isinstance(value, str) and _shape(value) is not None:
         shape = _shape(value)
-        seen = dict.fromkeys(s for s in _strings(record["task"]["initial_state"]) if s != value and _shape(s) == shape)
+        seen = dict.fromkeys(s for s in _strings(record["ground_truth"]["initial_state"]) if s != value and _shape(s) == shape)
         options = list(seen)
     else:
         options = []

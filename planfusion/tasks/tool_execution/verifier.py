@@ -60,7 +60,7 @@ def verify(record: Any) -> Verdict:
     try:
         task, truth, turns, answer = _parse(record)
         trusted = _check_schema(task, turns, found)
-        _check_turns(task, truth, turns, trusted, found, metrics)
+        _check_turns(truth, turns, trusted, found, metrics)
     except _Malformed as exc:
         return Verdict(False, (("format", str(exc)),), {})
     except _ENV_FAULTS as exc:
@@ -74,14 +74,16 @@ def _parse(record: Any) -> tuple[dict[str, Any], dict[str, Any], list[_Turn], st
     if not isinstance(record, dict):
         raise _Malformed("record is not an object")
     task, truth, trajectory, answer = (record.get(k) for k in ("task", "ground_truth", "trajectory", "answer"))
-    if not isinstance(task, dict) or not isinstance(task.get("tools"), list) or not isinstance(task.get("initial_state"), dict):
-        raise _Malformed("task needs a 'tools' list and an 'initial_state' object")
-    if (not isinstance(truth, dict) or not isinstance(truth.get("turns"), list)
+    if not isinstance(task, dict) or not isinstance(task.get("tools"), list):
+        raise _Malformed("task needs a 'tools' list")
+    if (not isinstance(truth, dict) or not isinstance(truth.get("initial_state"), dict)
+            or not isinstance(truth.get("turns"), list)
             or not isinstance(truth.get("required_outputs"), list)
             or not all(isinstance(t, dict) and isinstance(t.get("calls"), list) and isinstance(t.get("state_changes"), list)
                        for t in truth["turns"])
             or not all(isinstance(o, dict) for o in truth["required_outputs"])):
-        raise _Malformed("ground_truth needs 'turns' (each with 'calls' and 'state_changes') and 'required_outputs'")
+        raise _Malformed("ground_truth needs an 'initial_state' object, 'turns' (each with 'calls' and 'state_changes') "
+                         "and 'required_outputs'")
     if not isinstance(trajectory, list) or not isinstance(answer, str):
         raise _Malformed("trajectory must be a list and answer a string")
     turns = _split_turns(trajectory)
@@ -138,7 +140,7 @@ def _split_turns(trajectory: list[Any]) -> list[_Turn]:
     return turns
 
 
-def _check_turns(task: dict[str, Any], truth: dict[str, Any], turns: list[_Turn], trusted: set[str],
+def _check_turns(truth: dict[str, Any], turns: list[_Turn], trusted: set[str],
                  found: list[tuple[str, str]], metrics: dict[str, float]) -> None:
     """Turn by turn: build the reference end state from the recorded state changes, replay the trajectory's
     calls (each recorded observation must equal the replay, the state must reach the reference end state),
@@ -148,8 +150,8 @@ def _check_turns(task: dict[str, Any], truth: dict[str, Any], turns: list[_Turn]
     replay is the trajectory's replay (failed calls change nothing and the simulator is deterministic), so
     it is reused; from the first turn where they differ, the reference program gets a simulator of its own.
     """
-    expected = copy_state(task["initial_state"])
-    replay = Simulator(task["initial_state"])
+    expected = copy_state(truth["initial_state"])
+    replay = Simulator(truth["initial_state"])
     reference: Simulator | None = None  # created where the reference program departs from the trajectory
     executed: list[tuple[Any, dict[str, Any]]] = []  # (arguments, result) of every reference call so far
     n_calls = n_errors = n_unrecovered = matched = 0
@@ -182,7 +184,7 @@ def _check_turns(task: dict[str, Any], truth: dict[str, Any], turns: list[_Turn]
             reached = replay.state
         else:
             if reference is None:  # catch up: the earlier turns' reference calls, on a simulator of their own
-                reference, executed = Simulator(task["initial_state"]), []
+                reference, executed = Simulator(truth["initial_state"]), []
                 for earlier in truth["turns"][:t]:
                     _run_reference(reference, earlier["calls"], executed, found)
             _run_reference(reference, gold["calls"], executed, found)

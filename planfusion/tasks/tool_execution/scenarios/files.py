@@ -21,6 +21,15 @@ def _moves(s: Session, think: str, name: str, specs: list[tuple[str, dict, tuple
         s.call(think if i == 0 else f"Next: {name} {next(iter(arguments.values()))}.", tool, arguments, *uses)
 
 
+def _ensure_dir(s: Session, path: str, think: str, *uses: Obs) -> tuple[Obs, ...]:
+    """List the parent before relying on ``path``, and create it if the listing lacks it: the agent
+    learns that a directory is missing from a tool, never from the hidden world."""
+    listing = s.call(think, "list_dir", {"path": parent(path)}, *uses)
+    if basename(path) + "/" in listing["entries"]:
+        return (listing,)
+    return (listing, s.call(f"{path} does not exist yet; creating it.", "make_dir", {"path": path}, listing))
+
+
 @needs(2)
 def follow_pointer(s: Session) -> Piece | None:
     files = s.state["files"]["files"]
@@ -41,7 +50,7 @@ def follow_pointer(s: Session) -> Piece | None:
     return Piece(request, f"The current {project} document is {target}; its {want} is {value}.")
 
 
-@needs(2)
+@needs(3)
 def archive_done(s: Session) -> Piece | None:
     fs = s.state["files"]
     options = []
@@ -50,7 +59,7 @@ def archive_done(s: Session) -> Piece | None:
         target = f"/archive/{project}"
         if target in fs["files"] or any(f"{target}/{basename(p)}" in fs["files"] for p in done):
             continue
-        size = 1 + len(done) + (target not in fs["dirs"])
+        size = 2 + len(done) + (target not in fs["dirs"])
         if done and len(done) <= 4 and size <= s.budget:
             options.append((project, target))
     if not options:
@@ -58,10 +67,7 @@ def archive_done(s: Session) -> Piece | None:
     project, target = s.rng.choice(options)
     found = s.call(f"I need every document in /projects/{project} whose status is done.", "find_files",
                    {"directory": f"/projects/{project}", "contains": "status: done"})
-    uses: tuple[Obs, ...] = (found,)
-    if target not in s.state["files"]["dirs"]:
-        uses += (s.call(f"{len(found['matches'])} done document(s); {target} does not exist yet, so I create it first.",
-                        "make_dir", {"path": target}),)
+    uses = (found, *_ensure_dir(s, target, f"{len(found['matches'])} done document(s); checking whether {target} exists."))
     _moves(s, f"Moving the done documents into {target}.", "moving",
            [("move_file", {"source": path, "destination": target}, uses) for path in found["matches"]])
     count = s.output(f"{project}_archived", found, "matches", extract="len")
@@ -72,14 +78,14 @@ def archive_done(s: Session) -> Piece | None:
                           f"{', '.join(basename(p) for p in found['matches'])}.")
 
 
-@needs(2)
+@needs(3)
 def backup_file(s: Session) -> Piece | None:
     fs = s.state["files"]
     conf = fs["files"].get("/config/backup.conf")
     if conf is None:
         return None
     backup_dir = read_field(conf, "backup_dir")
-    size = 2 + (backup_dir not in fs["dirs"])
+    size = 3 + (backup_dir not in fs["dirs"])
     if backup_dir in fs["files"] or size > s.budget:
         return None
     handle = s.recall("file")
@@ -94,10 +100,7 @@ def backup_file(s: Session) -> Piece | None:
         what = source
     conf_obs = s.call("The backup location is configured in /config/backup.conf; reading it.", "read_file",
                       {"path": "/config/backup.conf"})
-    uses += (conf_obs,)
-    if backup_dir not in s.state["files"]["dirs"]:
-        uses += (s.call(f"Backups go to {backup_dir}, which does not exist yet; creating it.", "make_dir",
-                        {"path": backup_dir}, conf_obs),)
+    uses += (conf_obs, *_ensure_dir(s, backup_dir, f"Backups go to {backup_dir}; checking that it exists.", conf_obs))
     copied = s.call(f"Copying {source} into {backup_dir}.", "copy_file", {"source": source, "destination": backup_dir},
                     *uses)
     path = s.output("backup_path", copied, "path")
