@@ -13,7 +13,7 @@ from typing import Any, Iterator
 import pytest
 
 from planfusion.tasks.record import canonical_json
-from planfusion.tasks.tool_execution import FAMILY
+from planfusion.tasks.tool_execution import FAMILY, coherence
 
 Record = dict[str, Any]
 SEED, N = 90210, 2000
@@ -81,3 +81,50 @@ def test_assistant_uses_only_what_it_was_told_or_observed(sample: list[Record]) 
                     listing = json.loads(trajectory[i - 1]["content"])
                     assert listing.get("path") == (parent or "/") and name + "/" not in listing["entries"], record["id"]
             seen.update(_WORD.findall((message.get("think") or "") + "\n" + message["content"]))
+
+
+# ---------------------------------------------------------------- 2. requests that make sense together
+
+
+def _program(world: dict[str, Any], *calls: tuple[str, dict[str, Any]]) -> Record:
+    return {"ground_truth": {"initial_state": world, "turns": [
+        {"calls": [{"name": name, "arguments": arguments} for name, arguments in calls]}]}}
+
+
+_FILES = {"files": {"dirs": ["/a", "/b"], "files": {"/a/x.txt": "build: 1\n"}}}
+_DESK = {"tickets": {"tickets": {"T-1": {"id": "T-1", "title": "t", "customer": "C D", "status": "open", "priority": "low",
+                                         "assignee": None, "tags": [], "comments": []}},
+                     "agents": {"bea": {"team": "x"}, "cal": {"team": "x"}}, "next_id": 2}}
+_BANK = {"bank": {"accounts": {a: {"id": a, "owner": "A B", "balance": 100, "frozen": False} for a in ("AC-1", "AC-2")},
+                  "transactions": [], "next_id": 1}}
+
+
+@pytest.mark.parametrize("program, kind", [
+    (_program(_FILES, ("move_file", {"source": "/a/x.txt", "destination": "/b"}),
+              ("move_file", {"source": "/b/x.txt", "destination": "/a"})), "revert"),
+    (_program(_DESK, ("assign_ticket", {"ticket_id": "T-1", "assignee": "bea"}),
+              ("assign_ticket", {"ticket_id": "T-1", "assignee": "cal"})), "overruled"),
+    (_program(_DESK, ("create_ticket", {"title": "n", "customer": "C D", "priority": "low"}),
+              ("update_status", {"ticket_id": "T-2", "status": "closed"})), "retired"),
+    (_program(_BANK, ("transfer", {"from_account": "AC-1", "to_account": "AC-2", "amount": 5, "memo": "m"}),
+              ("transfer", {"from_account": "AC-2", "to_account": "AC-1", "amount": 5, "memo": "back"})), "unchanged"),
+])
+def test_detector_finds_each_kind_of_undo(program: Record, kind: str) -> None:
+    assert any(line.startswith(kind + ":") for line in coherence.self_cancelling(program))
+
+
+@pytest.mark.parametrize("program", [
+    _program(_FILES, ("write_file", {"path": "/a/x.txt", "content": "build: 2\n", "overwrite": True}),
+             ("write_file", {"path": "/a/x.txt", "content": "build: 3\n", "overwrite": True})),  # builds on it
+    _program(_DESK, ("assign_ticket", {"ticket_id": "T-1", "assignee": "bea"}),
+             ("update_status", {"ticket_id": "T-1", "status": "resolved"})),  # a ticket's life, not an undo
+    _program(_BANK, ("deposit", {"account_id": "AC-1", "amount": 5, "memo": "m"}),
+             ("transfer", {"from_account": "AC-2", "to_account": "AC-1", "amount": 5, "memo": "m"})),
+])
+def test_detector_lets_progress_pass(program: Record) -> None:
+    assert coherence.self_cancelling(program) == []
+
+
+def test_no_self_cancelling_requests(sample: list[Record]) -> None:
+    flagged = {r["id"]: found for r in sample if (found := coherence.self_cancelling(r))}
+    assert len(flagged) <= 0.0025 * len(sample), (len(flagged), list(flagged.items())[:3])

@@ -54,8 +54,8 @@ def pay_from_fullest(s: Session) -> Piece | None:
 def top_up(s: Session) -> Piece | None:
     options = []
     for owner in _owners(s):
-        live = [a for a in _accounts(s, owner) if not a["frozen"]]
-        for low in live:
+        live = [a for a in _accounts(s, owner) if not a["frozen"] and s.pristine("bank", "accounts", a["id"], "balance")]
+        for low in live:  # untouched so far: a top-up must not move back money this conversation moved
             for high in live:
                 target = (low["balance"] // 100 + 2) * 100
                 if low is not high and high["balance"] >= target - low["balance"]:
@@ -78,10 +78,12 @@ def top_up(s: Session) -> Piece | None:
 @needs(2)
 def reverse_payment(s: Session) -> Piece | None:
     bank = s.state["bank"]
+    before = {t["id"] for t in s.initial["bank"]["transactions"]}  # never reverse a payment of this conversation
+    reversed_ = {t["memo"].removeprefix("reversal of ") for t in bank["transactions"] if t["memo"].startswith("reversal of ")}
     options = []
     for txn in bank["transactions"]:
         source, target = txn["from"], txn["to"]
-        if source is None or bank["accounts"][source]["frozen"] or bank["accounts"][target]["frozen"]:
+        if source is None or txn["id"] not in before or txn["id"] in reversed_ or bank["accounts"][source]["frozen"] or bank["accounts"][target]["frozen"]:
             continue
         later = [t for t in bank["transactions"] if source in (t["from"], t["to"])]
         mine = [t for t in later if t["from"] == source and t["to"] == target]

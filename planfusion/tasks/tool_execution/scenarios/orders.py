@@ -16,6 +16,11 @@ def _customers(s: Session, status: str | None = None, most: int = 99) -> list[st
     return sorted(c for c, n in counts.items() if n <= most)
 
 
+def _latest(s: Session, customer: str, status: str | None = None) -> str:
+    return max(o["id"] for o in s.state["orders"]["orders"].values()
+               if o["customer"] == customer and (status is None or o["status"] == status))
+
+
 def _writes(s: Session, think: str, specs: list[tuple[str, dict[str, Any], tuple[Obs, ...]]]) -> None:
     if len(specs) > 1 and s.rng.random() < 0.4:
         s.parallel(think, specs)
@@ -28,7 +33,8 @@ def _writes(s: Session, think: str, specs: list[tuple[str, dict[str, Any], tuple
 def place_order(s: Session) -> Piece | None:
     products = s.state["orders"]["products"].values()
     names = [p["name"] for p in products]
-    options = [p for p in products if p["stock"] >= 1 and names.count(p["name"]) == 1]
+    options = [p for p in products if p["stock"] >= 1 and names.count(p["name"]) == 1
+               and s.pristine("orders", "products", p["sku"], "stock")]  # stock moved already: it might move back
     if not options or s.budget < 2:
         return None
     picks = [s.rng.choice(options)]
@@ -58,7 +64,7 @@ def place_order(s: Session) -> Piece | None:
 
 @needs(2)
 def cancel_latest(s: Session) -> Piece | None:
-    options = _customers(s, "pending")
+    options = [c for c in _customers(s, "pending") if s.pristine("orders", "orders", _latest(s, c, "pending"))]
     if not options or s.budget < 2:
         return None
     customer = s.rng.choice(options)
@@ -109,7 +115,8 @@ def discount(s: Session) -> Piece | None:
     products = s.state["orders"]["products"].values()
     names = [p["name"] for p in products]
     pct = s.rng.choice((10, 20, 25, 50))
-    options = [p for p in products if names.count(p["name"]) == 1 and p["price"] * pct // 100 >= 1]
+    options = [p for p in products if names.count(p["name"]) == 1 and p["price"] * pct // 100 >= 1
+               and s.pristine("orders", "products", p["sku"], "price")]
     if not options or s.budget < 2:
         return None
     product = s.rng.choice(options)

@@ -65,6 +65,7 @@ class Session:
     def __init__(self, initial_state: dict[str, Any], rng: random.Random, error_at: list[int],
                  people: list[str]) -> None:
         self.sim = Simulator(initial_state)
+        self.initial = initial_state  # never changed: the world before this conversation
         self.rng = rng
         self.people = people  # the world's person names (customers, owners)
         self.calls: list[Call] = []
@@ -80,6 +81,14 @@ class Session:
     def state(self) -> dict[str, Any]:
         """The world as it is now: goals are picked from it before the calls that discover it are made."""
         return self.sim.state
+
+    def pristine(self, backend: str, collection: str, key: str, *fields: str) -> bool:
+        """The object existed before this conversation and (these fields of) it are as they were then: a
+        request may change or undo it without overruling what an earlier request of the same user did."""
+        then, now = self.initial[backend][collection].get(key), self.state[backend][collection].get(key)
+        if then is None or now is None:
+            return False
+        return all(then[f] == now[f] for f in fields) if fields else then == now
 
     def call(self, think: str, name: str, arguments: dict[str, Any], *uses: Obs) -> Obs:
         return self.parallel(think, [(name, arguments, uses)])[0]

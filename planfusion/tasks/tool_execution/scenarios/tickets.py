@@ -78,7 +78,8 @@ def escalate_tag(s: Session) -> Piece | None:
     options = []
     for tag in sorted(dict.fromkeys(g for t in tickets for g in t["tags"])):
         hits = [t for t in tickets if tag in t["tags"] and t["status"] == "open"]
-        if hits and len(hits) <= 4 and all(t["priority"] != "urgent" for t in hits) and 1 + len(hits) <= s.budget:
+        if (hits and len(hits) <= 4 and all(t["priority"] != "urgent" for t in hits) and 1 + len(hits) <= s.budget
+                and all(s.pristine("tickets", "tickets", t["id"], "priority") for t in hits)):
             options.append(tag)
     if not options:
         return None
@@ -138,8 +139,9 @@ def hand_over(s: Session) -> Piece | None:
     tickets, agents, away = _tickets(s), s.state["tickets"]["agents"], s.context.get("away", [])
     options = []
     for name, info in agents.items():
-        mine = sum(t["assignee"] == name and t["status"] == "open" for t in tickets)
-        if 1 <= mine <= 4 and mine + 2 <= s.budget and name not in away:
+        mine = [t["id"] for t in tickets if t["assignee"] == name and t["status"] == "open"]
+        if (1 <= len(mine) <= 4 and len(mine) + 2 <= s.budget and name not in away
+                and all(s.pristine("tickets", "tickets", t, "assignee") for t in mine)):
             heir = _planned_least_loaded(s, info["team"], exclude=name)
             if heir is not None and heir not in away:
                 options.append((name, info["team"]))
@@ -170,10 +172,10 @@ def close_with_note(s: Session) -> Piece | None:
     handle = s.recall("ticket")
     live = s.state["tickets"]["tickets"]
     uses: tuple[Obs, ...] = ()
-    if handle is not None and live[handle[0]]["status"] in ("open", "pending"):
+    if handle is not None and live[handle[0]]["status"] in ("open", "pending") and handle[0] in s.initial["tickets"]["tickets"]:
         ticket_id, uses, what = handle[0], (handle[1],), handle[2]
-    else:
-        options = [t["id"] for t in _tickets(s) if t["status"] in ("open", "pending")]
+    else:  # never a ticket this conversation opened: closing it would undo the request that opened it
+        options = [t["id"] for t in _tickets(s) if t["status"] in ("open", "pending") and t["id"] in s.initial["tickets"]["tickets"]]
         if not options:
             return None
         ticket_id = what = s.rng.choice(options)
