@@ -308,12 +308,12 @@ def test_deterministic_across_processes() -> None:
 
 
 GOLDEN = {  # (master seed, index) -> content hash, one per subtype; a change means generator output changed: bump VERSION
-    (0, 0): "cb6243c11c171af5a06fbe9443c8ccb563b92e2f5bad00c0ab897cb4692fb7dc",
-    (0, 1): "53e7c25ef60135cea8f56edd9226121dd217ae0115f0ab00713e54836dcecbfa",
-    (0, 2): "3a3d9601d0feecaae3d2f308692146216644dcce87d0ff3d6db9212a72c3783d",
-    (0, 3): "69463bcc461193c0ea54263401cacd0a80724abec32df39da7fbbeb0edcb4652",
-    (7, 4): "7295c807a4ed4280d8a3233eef9fe047642ca38cd46ea83e6fd73fc969226cb0",
-    (2026, 123): "cf99fe39730cf4a97b383c40cfe103e1c58e369fbe52389502782b3f8d415ef8",
+    (0, 0): "fd10bf01f41312e87e0e2c49247b2e9e16af0ea139e09915f70c0ffc9e1eb9d2",
+    (0, 1): "3c703fa01273bd28bdd9ceec053d02351c99de5a2f8bb146d9bbd0d59867fa10",
+    (0, 2): "eb112cb6484ef7971def1a2fff0f74617177d87d8fa1462c3c45936df5139b64",
+    (0, 3): "aedd115057aab2ec5b9717b425685aef78d93a104b8f2007f162a6af1a5c612b",
+    (7, 4): "e98bada5fbb81df085b9723ac0a0e1c9b01665c7a99431e196c764749ef0650f",
+    (2026, 123): "58b0e5f237f2204e6411cacf09c35226ba16563391419141dbc85647b4cc2151",
 }
 
 

@@ -128,3 +128,24 @@ def test_detector_lets_progress_pass(program: Record) -> None:
 def test_no_self_cancelling_requests(sample: list[Record]) -> None:
     flagged = {r["id"]: found for r in sample if (found := coherence.self_cancelling(r))}
     assert len(flagged) <= 0.0025 * len(sample), (len(flagged), list(flagged.items())[:3])
+
+
+# ---------------------------------------------------------------- 3. replies read like an assistant
+
+
+_KEY_COLON = re.compile(r"\b[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+\s*[:=]")
+
+
+def test_replies_are_plain_language(sample: list[Record]) -> None:
+    """No assistant text (reply or reasoning) shows key names: no "reviewer_to_ping: Zara Costa", no
+    "Results:" block, no output key at all; every required value is said in its own turn's reply."""
+    for record in sample:
+        outputs = record["ground_truth"]["required_outputs"]
+        keys = [o["name"] for o in outputs if "_" in o["name"]]
+        replies = [m for m in record["trajectory"] if m["role"] == "assistant" and not m.get("tool_calls")]
+        for message in (m for m in record["trajectory"] if m["role"] == "assistant"):
+            for text in (message["content"], message.get("think") or ""):
+                assert not _KEY_COLON.search(text), (record["id"], text)
+                assert "Results:" not in text and not any(re.search(rf"\b{re.escape(k)}\b", text) for k in keys), text
+        for output in outputs:
+            assert re.search(rf"(?<![\w-]){re.escape(str(output['value']))}(?![\w-])", replies[output["turn"]]["content"])

@@ -27,7 +27,7 @@ CHECKS: tuple[str, ...] = (
     "observation_mismatch",  # a recorded tool result differs from what the replay returns
     "success_after_error",   # a call failed, no successful retry followed in its turn, and the reply does not admit it
     "end_state_mismatch",    # after a turn, the replayed state differs from the reference end state
-    "missing_output",        # a required output value is not mentioned in the final answer
+    "missing_output",        # a required output value is not mentioned in the reply of the turn that asked for it
 )
 _ORDER = {check: i for i, check in enumerate(CHECKS)}
 _ADMITS_FAILURE = re.compile(r"\b(could not|couldn't|cannot|can't|unable to|failed to|did not succeed|was not able to)\b",
@@ -65,7 +65,7 @@ def verify(record: Any) -> Verdict:
         return Verdict(False, (("format", str(exc)),), {})
     except _ENV_FAULTS as exc:
         found.append(("format", f"initial_state does not fit the tools: {type(exc).__name__}: {exc}"))
-    _check_outputs(truth, answer, found, metrics)
+    _check_outputs(truth, turns, answer, found, metrics)
     ordered = tuple(sorted(found, key=lambda v: _ORDER[v[0]]))
     return Verdict(not ordered, ordered, metrics)
 
@@ -279,15 +279,19 @@ def _retries(call: _Call, failed: _Call) -> bool:
     return sum(call.arguments.get(k, _Malformed) != failed.arguments.get(k, _Malformed) for k in keys) <= 1
 
 
-def _check_outputs(truth: dict[str, Any], answer: str, found: list[tuple[str, str]], metrics: dict[str, float]) -> None:
+def _check_outputs(truth: dict[str, Any], turns: list[_Turn], answer: str, found: list[tuple[str, str]],
+                   metrics: dict[str, float]) -> None:
+    """Each required value must be said in the reply of its turn (the final answer when no valid turn is given)."""
     outputs = truth["required_outputs"]
     present = 0
     for output in outputs:
-        text = str(output.get("value"))
-        if _mentions(answer, text):
+        text, turn = str(output.get("value")), output.get("turn")
+        valid = isinstance(turn, int) and not isinstance(turn, bool) and 0 <= turn < len(turns)
+        if _mentions((turns[turn].reply if valid else answer) or "", text):
             present += 1
         else:
-            found.append(("missing_output", f"{output.get('name')}={text} is not mentioned in the answer"))
+            where = f"the reply of turn {turn + 1}" if valid else "the answer"
+            found.append(("missing_output", f"{output.get('name')}={text} is not mentioned in {where}"))
     metrics["outputs_found"] = present / len(outputs) if outputs else 1.0
 
 

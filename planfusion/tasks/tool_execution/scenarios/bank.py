@@ -39,9 +39,9 @@ def pay_from_fullest(s: Session) -> Piece | None:
     paid = s.call(f"{fullest['account_id']} holds the most (${fullest['balance']}); paying ${amount} from it.", "transfer",
                   {"from_account": fullest["account_id"], "to_account": payee, "amount": amount, "memo": memo},
                   *balances)
-    s.output("paid_from", fullest, "account_id")
-    txn = s.output("payment_id", paid, "transaction_id")
-    left = s.output("balance_after_payment", paid, "from_balance")
+    s.output("paid_from", fullest, "account_id", label="the account it was paid from")
+    txn = s.output("payment_id", paid, "transaction_id", label="the payment's transaction id")
+    left = s.output("balance_after_payment", paid, "from_balance", label=f"the balance left in {fullest['account_id']}")
     request = s.rng.choice((f"Pay ${amount} to account {payee} (memo '{memo}') from whichever of {owner}'s unfrozen "
                             "accounts has the highest balance.",
                             f"{owner} owes ${amount} for {memo} to {payee}. Use their fullest unfrozen account and "
@@ -68,7 +68,7 @@ def top_up(s: Session) -> Piece | None:
     s.call(f"It has ${before['balance']}; moving ${need} from {high_id} to reach ${target}.", "transfer",
            {"from_account": high_id, "to_account": low_id, "amount": need, "memo": "top-up"}, before)
     after = s.call(f"Confirming the new balance of {low_id}.", "get_balance", {"account_id": low_id})
-    balance = s.output("topped_up_balance", after, "balance")
+    balance = s.output("topped_up_balance", after, "balance", label=f"the new balance of {low_id}")
     request = s.rng.choice((f"Top up account {low_id} to exactly ${target} from {high_id} (memo 'top-up').",
                             f"Move just enough from {high_id} into {low_id} that it holds ${target}; use memo 'top-up' "
                             "and confirm the balance."))
@@ -101,8 +101,8 @@ def reverse_payment(s: Session) -> Piece | None:
     done = s.call(f"The latest payment from {source} to {target} is {txn['id']} for ${txn['amount']}; sending it back.",
                   "transfer", {"from_account": target, "to_account": source, "amount": txn["amount"],
                                "memo": f"reversal of {txn['id']}"}, history)
-    s.output("reversed", history, "transactions", i, "id")
-    amount = s.output("reversed_amount", done, "amount", where="arguments")
+    s.output("reversed", history, "transactions", i, "id", label="the reversed transaction")
+    amount = s.output("reversed_amount", done, "amount", where="arguments", label="the amount sent back")
     request = s.rng.choice((f"The last payment from {source} to {target} was a mistake. Send the same amount back "
                             "with memo 'reversal of <transaction id>'.",
                             f"Reverse the most recent transfer from {source} to {target} (memo: 'reversal of' plus its "
@@ -124,7 +124,8 @@ def freeze_owner(s: Session) -> Piece | None:
     else:
         for a in listed["accounts"]:
             s.call(f"Freezing {a['id']}.", "freeze_account", {"account_id": a["id"]}, listed)
-    count = s.output("frozen_accounts", listed, "accounts", extract="len")
+    count = s.output("frozen_accounts", listed, "accounts", extract="len",
+                     label=f"the number of {owner}'s accounts frozen")
     request = s.rng.choice((f"{owner} reported a stolen card. Freeze every account they own.",
                             f"Freeze all of {owner}'s accounts and tell me how many there were."))
     return Piece(request, f"Froze {count} account(s) of {owner}.")
@@ -140,7 +141,7 @@ def deposit_to_owner(s: Session) -> Piece | None:
     account = next(a["id"] for a in listed["accounts"] if not a["frozen"])
     done = s.call(f"Depositing into {account}.", "deposit", {"account_id": account, "amount": amount, "memo": memo},
                   listed)
-    balance = s.output("balance_after_deposit", done, "balance")
+    balance = s.output("balance_after_deposit", done, "balance", label=f"the new balance of {account}")
     request = s.rng.choice((f"Deposit ${amount} ({memo}) into {owner}'s only unfrozen account.",
                             f"{owner} handed in ${amount} for {memo}; pay it into their unfrozen account and tell me "
                             "the new balance."))
@@ -151,7 +152,7 @@ def balance(s: Session) -> Piece | None:
     account = s.rng.choice([a for a in sorted(s.state["bank"]["accounts"])
                             if not s.repeats("get_balance", {"account_id": a})])
     got = s.call(f"Checking {account}.", "get_balance", {"account_id": account})
-    value = s.output(f"{account}_balance", got, "balance")
+    value = s.output(f"{account}_balance", got, "balance", label=f"the balance of {account}")
     return Piece(f"What is the balance of {account}?", f"{account} holds ${value}.")
 
 

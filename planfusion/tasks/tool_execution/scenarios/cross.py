@@ -76,17 +76,17 @@ def refund_ticket(s: Session) -> Piece | None:
         paid = s.call(f"Paying the refund into {account}, the first unfrozen account.", "deposit",
                       {"account_id": account, "amount": cancelled["refund"], "memo": f"refund {order_id}"},
                       cancelled, listed)
-        note = f"Order {order_id} cancelled, ${cancelled['refund']} refunded to {account}."
-        s.output("refund_transaction", paid, "transaction_id")
+        note = f"Order {order_id} cancelled, ${cancelled['refund']} refunded to {account} ({paid['transaction_id']})."
+        s.output("refund_transaction", paid, "transaction_id", label="the refund's transaction id")
     s.call("Recording what was done on the ticket.", "add_comment", {"ticket_id": ticket["id"], "text": note}, cancelled)
     s.call("Marking the ticket resolved.", "update_status", {"ticket_id": ticket["id"], "status": "resolved"}, got)
-    refund = s.output("refund_amount", cancelled, "refund")
+    refund = s.output("refund_amount", cancelled, "refund", label="the refund amount")
     how = " pay the refund into their first unfrozen account," if payout else ""
     request = s.rng.choice((f"Handle ticket {ticket['id']}: cancel the order it mentions,{how} note it on the ticket and "
                             "resolve it.",
                             f"Please process the refund request in {ticket['id']} end to end (cancel the order,{how} "
                             "comment, resolve) and tell me the amount."))
-    return Piece(request, f"{note} Ticket {ticket['id']} is resolved; refund amount ${refund}.")
+    return Piece(request, f"{note} Ticket {ticket['id']} is resolved; the refund came to ${refund}.")
 
 
 @needs(3)
@@ -101,7 +101,7 @@ def shipping_update(s: Session) -> Piece | None:
     order = s.call(f"The customer asks about {order_id}; checking it.", "get_order", {"order_id": order_id}, got)
     s.call("Answering on the ticket.", "add_comment",
            {"ticket_id": ticket["id"], "text": f"Order {order_id} is {order['status']}."}, order)
-    status = s.output("order_status", order, "status")
+    status = s.output("order_status", order, "status", label=f"the status of {order_id}")
     request = s.rng.choice((f"Answer the question in ticket {ticket['id']} with a comment giving the order's status.",
                             f"Ticket {ticket['id']} asks where an order is. Look it up, reply on the ticket, and tell me too."))
     return Piece(request, f"Order {order_id} is {status}; I said so on {ticket['id']}.")
@@ -124,8 +124,8 @@ def order_from_file(s: Session) -> Piece | None:
     done = path.removesuffix(".txt") + ".done"
     s.call(f"Writing the confirmation to {done}.", "write_file",
            {"path": done, "content": f"order: {created['order_id']}\ntotal: {created['total']}\n"}, created)
-    order_id = s.output("order_id", created, "order_id")
-    total = s.output("order_total", created, "total")
+    order_id = s.output("order_id", created, "order_id", label="the new order")
+    total = s.output("order_total", created, "total", label="its total")
     s.remember("order", order_id, created, "the order from the inbox file")
     request = s.rng.choice((f"Place the order described in {path} and write 'order: <id>' and 'total: <total>' lines "
                             f"to {done}.",
@@ -163,7 +163,7 @@ def pay_invoice(s: Session) -> Piece | None:
                                "memo": reference}, read, *balances)
     s.call("Marking the invoice paid.", "append_file", {"path": path, "content": f"paid: {paid['transaction_id']}\n"},
            paid)
-    txn = s.output("invoice_payment", paid, "transaction_id")
+    txn = s.output("invoice_payment", paid, "transaction_id", label="the invoice payment's transaction id")
     request = s.rng.choice((f"Pay the invoice in {path} from the payer's fullest unfrozen account (memo: the invoice "
                             "reference), then append a 'paid: <transaction id>' line to the file.",
                             f"Settle {path}: take the money from the payer's unfrozen account with the highest balance, "
@@ -184,7 +184,7 @@ def restock_tickets(s: Session) -> Piece | None:
                      {"title": f"Restock {p['name']} ({p['sku']})", "customer": "Warehouse", "priority": "high",
                       "tags": ["restock"]}, low)
         s.remember("ticket", new["ticket_id"], new, f"the restock ticket for {p['name']}")
-    count = s.output("restock_tickets", low, "products", extract="len")
+    count = s.output("restock_tickets", low, "products", extract="len", label="the number of restock tickets opened")
     request = s.rng.choice((f"For every product with fewer than {threshold} units, open a high-priority ticket "
                             "'Restock <name> (<sku>)' for customer Warehouse, tagged restock.",
                             f"File restock tickets (high priority, customer Warehouse, tag restock, title 'Restock <name> "
@@ -205,7 +205,8 @@ def orders_report(s: Session) -> Piece | None:
     s.call(f"Writing one line per order to {report}.", "write_file",
            {"path": report, "content": "".join(f"{o['id']} {o['status']} {o['total']}\n" for o in listed["orders"])},
            listed)
-    count = s.output("orders_listed", listed, "orders", extract="len")
+    count = s.output("orders_listed", listed, "orders", extract="len",
+                     label=f"the number of {customer}'s orders listed")
     request = s.rng.choice((f"Write {customer}'s orders to {report}, one line per order: id, status, total.",
                             f"Export the order history of {customer} into {report} ('<id> <status> <total>' per line) "
                             "and tell me how many orders there are."))

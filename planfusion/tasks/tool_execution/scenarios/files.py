@@ -42,8 +42,8 @@ def follow_pointer(s: Session) -> Piece | None:
                    "read_file", {"path": pointer})
     target = read_field(first["content"], "current")
     doc = s.call(f"It points to {target}; I will read that file to get the {want}.", "read_file", {"path": target}, first)
-    s.output(f"{project}_current", first, "content", extract="field:current")
-    value = s.output(f"{project}_{want}", doc, "content", extract=f"field:{want}")
+    s.output(f"{project}_current", first, "content", extract="field:current", label=f"the current {project} document")
+    value = s.output(f"{project}_{want}", doc, "content", extract=f"field:{want}", label=f"its {want}")
     s.remember("file", target, first, f"the current {project} document")
     request = s.rng.choice((f"Which document is the current one for project {project}? Give me its path and its {want}.",
                             f"Find the current {project} document (its folder has a CURRENT pointer) and tell me its {want}."))
@@ -70,7 +70,8 @@ def archive_done(s: Session) -> Piece | None:
     uses = (found, *_ensure_dir(s, target, f"{len(found['matches'])} done document(s); checking whether {target} exists."))
     _moves(s, f"Moving the done documents into {target}.", "moving",
            [("move_file", {"source": path, "destination": target}, uses) for path in found["matches"]])
-    count = s.output(f"{project}_archived", found, "matches", extract="len")
+    count = s.output(f"{project}_archived", found, "matches", extract="len",
+                     label=f"the number of done {project} documents archived")
     request = s.rng.choice((f"Archive the finished work of project {project}: move every document whose status is "
                             f"done into {target}.",
                             f"Move all done documents of {project} to {target}, and tell me how many you moved."))
@@ -103,7 +104,7 @@ def backup_file(s: Session) -> Piece | None:
     uses += (conf_obs, *_ensure_dir(s, backup_dir, f"Backups go to {backup_dir}; checking that it exists.", conf_obs))
     copied = s.call(f"Copying {source} into {backup_dir}.", "copy_file", {"source": source, "destination": backup_dir},
                     *uses)
-    path = s.output("backup_path", copied, "path")
+    path = s.output("backup_path", copied, "path", label="the backup copy")
     request = s.rng.choice((f"Back up {what} to the backup directory configured in /config/backup.conf.",
                             f"Please copy {what} into our configured backup folder and tell me where the copy is."))
     return Piece(request, f"Backed up {source} to {path}.")
@@ -126,8 +127,8 @@ def largest_file(s: Session) -> Piece | None:
     infos = s.parallel(f"{len(names)} files; I will get the size of each.",
                        [("file_info", {"path": f"{directory}/{n}"}, (listing,)) for n in names])
     best = max(infos, key=lambda o: o["size"])
-    path = s.output("largest_file", best, "path")
-    size = s.output("largest_size", best, "size")
+    path = s.output("largest_file", best, "path", label=f"the largest file in {directory}")
+    size = s.output("largest_size", best, "size", label="its size in bytes")
     request = s.rng.choice((f"Which file in {directory} is the largest, and how many bytes is it?",
                             f"Find the biggest file directly inside {directory} and report its size."))
     return Piece(request, f"The largest file in {directory} is {path} with {size} bytes.")
@@ -144,7 +145,8 @@ def bump_build(s: Session) -> Piece | None:
     build = int(read_field(read["content"], "build")) + 1
     written = s.call(f"The build is {build - 1}; writing {build} back.", "write_file",
                      {"path": path, "content": f"build: {build}\n", "overwrite": True}, read)
-    new = s.output(f"{project}_build", written, "content", where="arguments", extract="field:build")
+    new = s.output(f"{project}_build", written, "content", where="arguments", extract="field:build",
+                   label=f"the new {project} build number")
     request = s.rng.choice((f"Bump the build number of {project} by one (it is in {path}).",
                             f"Increase {project}'s build number in {path} and tell me the new value."))
     return Piece(request, f"The build number of {project} is now {new}.")
@@ -161,7 +163,7 @@ def clean_tmp(s: Session) -> Piece | None:
     _moves(s, f"{len(doomed)} .tmp file(s) to delete.", "deleting",
            [("delete_file", {"path": p}, (listing,)) for p in doomed])
     after = s.call("Listing /tmp again to confirm what is left.", "list_dir", {"path": "/tmp"})
-    left = s.output("tmp_files_left", after, "entries", extract="len")
+    left = s.output("tmp_files_left", after, "entries", extract="len", label="the number of files left in /tmp")
     request = s.rng.choice(("Delete every .tmp file in /tmp, then tell me how many files remain there.",
                             "Clean the temporary .tmp files out of /tmp and report how many entries are left."))
     return Piece(request, f"Deleted {len(doomed)} .tmp file(s) from /tmp; {left} file(s) remain.")
@@ -180,7 +182,7 @@ def owner_report(s: Session) -> Piece | None:
                    {"directory": "/projects", "contains": f"owner: {owner}"})
     s.call(f"{len(found['matches'])} document(s); writing the list to {report}.", "write_file",
            {"path": report, "content": "".join(f"{p}\n" for p in found["matches"])}, found)
-    count = s.output("owned_documents", found, "matches", extract="len")
+    count = s.output("owned_documents", found, "matches", extract="len", label=f"the number of documents {owner} owns")
     request = s.rng.choice((f"Write a list of every project document owned by {owner} to {report}, one path per line.",
                             f"How many project documents does {owner} own? Save their paths to {report}."))
     return Piece(request, f"{owner} owns {count} document(s); the list is in {report}.")
@@ -197,7 +199,7 @@ def promote_draft(s: Session) -> Piece | None:
     s.call("Rewriting the file with status review and everything else unchanged.", "write_file",
            {"path": path, "content": read["content"].replace("status: draft", "status: review", 1), "overwrite": True},
            read)
-    owner = s.output("reviewer_to_ping", read, "content", extract="field:owner")
+    owner = s.output("reviewer_to_ping", read, "content", extract="field:owner", label=f"the owner of {path}")
     request = s.rng.choice((f"Move {path} from draft to review by editing its status line, and tell me its owner.",
                             f"Set the status of {path} to review (keep the rest of the file) and tell me who owns it."))
     return Piece(request, f"{path} is now in review; its owner is {owner}.")
@@ -217,14 +219,14 @@ def read_detail(s: Session) -> Piece | None:
         path = s.rng.choice(docs)
         uses, what = (), path
     read = s.call(f"Reading {path} for its {want}.", "read_file", {"path": path}, *uses)
-    value = s.output(want, read, "content", extract=f"field:{want}")
+    value = s.output(want, read, "content", extract=f"field:{want}", label=f"the {want} of {path}")
     return Piece(f"What is the {want} of {what}?", f"The {want} of {path} is {value}.")
 
 
 def count_entries(s: Session) -> Piece | None:
     directory = s.rng.choice([d for d in s.state["files"]["dirs"] if not s.repeats("list_dir", {"path": d})])
     listing = s.call(f"Listing {directory}.", "list_dir", {"path": directory})
-    count = s.output("entries", listing, "entries", extract="len")
+    count = s.output("entries", listing, "entries", extract="len", label=f"the number of entries in {directory}")
     return Piece(f"How many entries are in {directory}?", f"{directory} has {count} entries.")
 
 

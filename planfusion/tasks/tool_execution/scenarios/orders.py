@@ -53,8 +53,8 @@ def place_order(s: Session) -> Piece | None:
         uses.append(obs)
     created = s.call("Placing the order with " + ", ".join(f"{i['quantity']} x {i['sku']}" for i in items) + ".",
                      "create_order", {"customer": customer, "items": items}, *uses)
-    order_id = s.output("order_id", created, "order_id")
-    total = s.output("order_total", created, "total")
+    order_id = s.output("order_id", created, "order_id", label="the new order")
+    total = s.output("order_total", created, "total", label="its total")
     s.remember("order", order_id, created, "that new order")
     basket = " and ".join(f"{q} x {name}" for name, q in wanted)
     request = s.rng.choice((f"Order {basket} for {customer}.",
@@ -71,8 +71,8 @@ def cancel_latest(s: Session) -> Piece | None:
     listed = s.call(f"Listing {customer}'s pending orders.", "list_orders", {"customer": customer, "status": "pending"})
     latest = max(o["id"] for o in listed["orders"])
     done = s.call(f"The most recent pending one is {latest}; cancelling it.", "cancel_order", {"order_id": latest}, listed)
-    s.output("cancelled_order", done, "order_id")
-    refund = s.output("refund", done, "refund")
+    s.output("cancelled_order", done, "order_id", label="the cancelled order")
+    refund = s.output("refund", done, "refund", label="the refund amount")
     request = s.rng.choice((f"{customer} changed their mind: cancel their most recent pending order.",
                             f"Cancel the latest pending order of {customer} and tell me the refund amount."))
     return Piece(request, f"Cancelled {latest} for {customer}; the refund is ${refund}.")
@@ -88,7 +88,7 @@ def restock_low(s: Session) -> Piece | None:
     low = s.call(f"Finding products with fewer than {threshold} units.", "list_low_stock", {"threshold": threshold})
     _writes(s, f"{len(low['products'])} product(s) to top up to {level} units each.",
             [("restock", {"sku": p["sku"], "quantity": level - p["stock"]}, (low,)) for p in low["products"]])
-    count = s.output("restocked", low, "products", extract="len")
+    count = s.output("restocked", low, "products", extract="len", label="the number of products restocked")
     request = s.rng.choice((f"Bring every product with fewer than {threshold} units in stock up to exactly {level} units.",
                             f"Restock: anything under {threshold} units should end at {level}. How many products was that?"))
     return Piece(request, f"Restocked {count} product(s) to {level} units: "
@@ -104,7 +104,7 @@ def ship_pending(s: Session) -> Piece | None:
     listed = s.call(f"Listing {customer}'s pending orders.", "list_orders", {"customer": customer, "status": "pending"})
     _writes(s, f"{len(listed['orders'])} pending order(s) to ship.",
             [("ship_order", {"order_id": o["id"]}, (listed,)) for o in listed["orders"]])
-    count = s.output("shipped", listed, "orders", extract="len")
+    count = s.output("shipped", listed, "orders", extract="len", label=f"the number of {customer}'s orders shipped")
     request = s.rng.choice((f"Ship all pending orders of {customer}.",
                             f"Everything {customer} ordered is packed: mark their pending orders shipped and tell me how many."))
     return Piece(request, f"Shipped {count} order(s) for {customer}.")
@@ -126,7 +126,7 @@ def discount(s: Session) -> Piece | None:
     new_price = hit["price"] - hit["price"] * pct // 100
     done = s.call(f"{hit['sku']} costs ${hit['price']}; {pct}% off (rounded down to whole dollars off) gives ${new_price}.",
                   "update_price", {"sku": hit["sku"], "price": new_price}, found)
-    price = s.output("new_price", done, "price")
+    price = s.output("new_price", done, "price", label=f"the new price of the {product['name']}")
     request = s.rng.choice((f"Put the {product['name']} on sale at {pct}% off (round the discount down to whole dollars).",
                             f"Reduce the price of the {product['name']} by {pct}%, discount rounded down to whole dollars, "
                             "and tell me the new price."))
@@ -147,8 +147,8 @@ def order_lookup(s: Session) -> Piece | None:
         latest = max(o["id"] for o in listed["orders"])
         got = s.call(f"The most recent is {latest}; fetching its details.", "get_order", {"order_id": latest}, listed)
         what = f"{customer}'s most recent order"
-    status = s.output("order_status", got, "status")
-    items = s.output("order_lines", got, "items", extract="len")
+    status = s.output("order_status", got, "status", label="the order's status")
+    items = s.output("order_lines", got, "items", extract="len", label="the number of products in it")
     return Piece(f"What is the status of {what}, and how many different products are in it?",
                  f"Order {got['id']} is {status} and has {items} product line(s).")
 
@@ -156,7 +156,7 @@ def order_lookup(s: Session) -> Piece | None:
 def stock_check(s: Session) -> Piece | None:
     sku = s.rng.choice([k for k in sorted(s.state["orders"]["products"]) if not s.repeats("get_product", {"sku": k})])
     got = s.call(f"Reading {sku}.", "get_product", {"sku": sku})
-    stock = s.output(f"{sku}_stock", got, "stock")
+    stock = s.output(f"{sku}_stock", got, "stock", label=f"the stock of {sku}")
     return Piece(f"How many units of {sku} are in stock?", f"{sku} ({got['name']}) has {stock} units in stock.")
 
 

@@ -118,9 +118,11 @@ class Session:
             self.steps.append(step)
         return observed
 
-    def output(self, name: str, source: Obs, *path: str | int, where: str = "result",
+    def output(self, name: str, source: Obs, *path: str | int, label: str, where: str = "result",
                extract: str | None = None) -> Any:
-        """Declare a value the final answer must report, with where it is read from (so a verifier can re-derive it).
+        """Declare a value the turn's reply must report, with where it is read from (so a verifier can re-derive
+        it). ``name`` is the machine key in ground truth; ``label`` is how the reasoning names it in words
+        ("the owner of /projects/x/spec.txt").
 
         ``extract`` is "len" (length of the list at ``path``) or "field:<key>" (the value of a
         "<key>: value" line in the text at ``path``).
@@ -139,7 +141,7 @@ class Session:
         source_spec: dict[str, Any] = {"call": source.ref, "in": where, "path": list(path)}
         if extract is not None:
             source_spec["extract"] = extract
-        self.outputs.append({"name": unique, "value": value, "turn": self.turn, "source": source_spec})
+        self.outputs.append({"name": unique, "label": label, "value": value, "turn": self.turn, "source": source_spec})
         return value
 
     def repeats(self, name: str, arguments: dict[str, Any]) -> bool:
@@ -175,7 +177,8 @@ class Session:
                 self.error_at.pop(0)
                 source = "from the earlier result" if uses else "from the request"
                 return InjectedError(wrong, result, f"That failed: {result['error']}. I {slip}; the right "
-                                     f"{key} is {_show(arguments[key])} {source}, so I will retry with it.")
+                                     f"{key.replace('_', ' ')} is {_show(arguments[key])} {source}, so I will retry "
+                                     "with it.")
         return None
 
 

@@ -62,8 +62,8 @@ def assign_least_loaded(s: Session) -> Piece | None:
     best = _least_loaded(agents)
     done = s.call(f"{best['name']} has the fewest active tickets ({best['active_tickets']}); assigning {ticket_id}.",
                   "assign_ticket", {"ticket_id": ticket_id, "assignee": best["name"]}, found, agents)
-    s.output("routed_ticket", found, "tickets", i, "id")
-    s.output("routed_to", done, "assignee")
+    s.output("routed_ticket", found, "tickets", i, "id", label="the routed ticket")
+    s.output("routed_to", done, "assignee", label="its assignee")
     s.remember("ticket", ticket_id, found, f"{customer}'s ticket about '{title}'")
     request = s.rng.choice((f"{customer} has an unassigned open ticket about '{title}'. Give it to the {team} agent "
                             "with the fewest active tickets (ties: first name alphabetically).",
@@ -87,7 +87,8 @@ def escalate_tag(s: Session) -> Piece | None:
     found = s.call(f"Finding the open tickets tagged {tag}.", "search_tickets", {"tag": tag, "status": "open"})
     _writes(s, f"{len(found['tickets'])} ticket(s), none urgent yet; raising each to urgent.",
             [("set_priority", {"ticket_id": t["id"], "priority": "urgent"}, (found,)) for t in found["tickets"]])
-    count = s.output(f"escalated_{tag}", found, "tickets", extract="len")
+    count = s.output(f"escalated_{tag}", found, "tickets", extract="len",
+                     label=f"the number of {tag} tickets escalated")
     request = s.rng.choice((f"There is an incident around {tag}: set every open ticket tagged {tag} to urgent.",
                             f"Escalate all open {tag} tickets to urgent priority and tell me how many there were."))
     return Piece(request, f"Escalated {count} open {tag} ticket(s) to urgent: "
@@ -107,7 +108,7 @@ def follow_up(s: Session) -> Piece | None:
                   "tags": got["tags"]}, got)
     s.call(f"Linking the new ticket {new['ticket_id']} from {ticket_id}.", "add_comment",
            {"ticket_id": ticket_id, "text": f"Follow-up opened as {new['ticket_id']}."}, new)
-    new_id = s.output("follow_up_ticket", new, "ticket_id")
+    new_id = s.output("follow_up_ticket", new, "ticket_id", label="the follow-up ticket")
     s.remember("ticket", new_id, new, "the follow-up ticket")
     request = s.rng.choice((f"Open a follow-up for {ticket_id}: same customer, priority and tags, "
                             "title 'Follow-up: <old title>', "
@@ -128,7 +129,8 @@ def resolve_pending(s: Session) -> Piece | None:
     found = s.call(f"Looking up {customer}'s pending tickets.", "search_tickets", {"customer": customer, "status": "pending"})
     _writes(s, f"{len(found['tickets'])} pending ticket(s); marking them resolved.",
             [("update_status", {"ticket_id": t["id"], "status": "resolved"}, (found,)) for t in found["tickets"]])
-    count = s.output("resolved_count", found, "tickets", extract="len")
+    count = s.output("resolved_count", found, "tickets", extract="len",
+                     label=f"the number of {customer}'s tickets resolved")
     request = s.rng.choice((f"{customer} confirmed everything works now. Resolve all of their pending tickets.",
                             f"Mark every pending ticket of {customer} as resolved and tell me how many that was."))
     return Piece(request, f"Resolved {count} pending ticket(s) of {customer}.")
@@ -155,8 +157,8 @@ def hand_over(s: Session) -> Piece | None:
     _writes(s, f"{best['name']} is the least loaded of {leaving}'s teammates; moving the tickets.",
             [("assign_ticket", {"ticket_id": t["id"], "assignee": best["name"]}, (found, agents_obs))
              for t in found["tickets"]])
-    s.output("handed_to", agents_obs, "agents", agents_obs["agents"].index(best), "name")
-    count = s.output("handed_over", found, "tickets", extract="len")
+    s.output("handed_to", agents_obs, "agents", agents_obs["agents"].index(best), "name", label="the new assignee")
+    count = s.output("handed_over", found, "tickets", extract="len", label="the number of tickets handed over")
     s.context.setdefault("away", []).append(leaving)
     request = s.rng.choice((f"{leaving} is out this week. Move their open tickets to the least loaded other person "
                             f"in {team} (alphabetical on ties).",
@@ -183,7 +185,7 @@ def close_with_note(s: Session) -> Piece | None:
     got = s.call(f"Reading {ticket_id} first to see whose it is.", "get_ticket", {"ticket_id": ticket_id}, *uses)
     s.call("Adding the closing note.", "add_comment", {"ticket_id": ticket_id, "text": note}, *uses)
     s.call(f"Closing {ticket_id}.", "update_status", {"ticket_id": ticket_id, "status": "closed"}, *uses)
-    customer = s.output("closed_for", got, "customer")
+    customer = s.output("closed_for", got, "customer", label=f"the customer of {ticket_id}")
     request = s.rng.choice((f"Close {what} with the note '{note}' and tell me which customer it belonged to.",
                             f"Please add the comment '{note}' to {what}, close it, and remind me whose ticket it was."))
     return Piece(request, f"Closed {ticket_id} with the note; it belonged to {customer}.")
@@ -203,7 +205,7 @@ def open_and_route(s: Session) -> Piece | None:
     best = _least_loaded(agents)
     s.call(f"{best['name']} is least loaded; assigning.", "assign_ticket",
            {"ticket_id": new["ticket_id"], "assignee": best["name"]}, new, agents)
-    new_id = s.output("new_ticket", new, "ticket_id")
+    new_id = s.output("new_ticket", new, "ticket_id", label="the new ticket")
     s.remember("ticket", new_id, new, f"the new '{title}' ticket")
     request = s.rng.choice((f"Open a {priority} ticket '{title}' (tag {tag}) for {customer} and assign it to the "
                             f"least loaded {team} agent (alphabetical on ties).",
@@ -221,7 +223,7 @@ def ticket_status(s: Session) -> Piece | None:
                                          if not s.repeats("get_ticket", {"ticket_id": t})])
         uses = ()
     got = s.call(f"Looking up {ticket_id}.", "get_ticket", {"ticket_id": ticket_id}, *uses)
-    status = s.output("ticket_status", got, "status")
+    status = s.output("ticket_status", got, "status", label=f"the status of {ticket_id}")
     return Piece(f"What is the status of {what}?", f"{ticket_id} is {status}.")
 
 
@@ -229,7 +231,7 @@ def agent_load(s: Session) -> Piece | None:
     agent = s.rng.choice([a for a in sorted(s.state["tickets"]["agents"])
                           if not s.repeats("search_tickets", {"assignee": a, "status": "open"})])
     found = s.call(f"Searching {agent}'s open tickets.", "search_tickets", {"assignee": agent, "status": "open"})
-    count = s.output(f"{agent}_open", found, "tickets", extract="len")
+    count = s.output(f"{agent}_open", found, "tickets", extract="len", label=f"the number of open tickets of {agent}")
     return Piece(f"How many open tickets does {agent} have?", f"{agent} has {count} open ticket(s).")
 
 
