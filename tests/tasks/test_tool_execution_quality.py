@@ -149,3 +149,63 @@ def test_replies_are_plain_language(sample: list[Record]) -> None:
                 assert "Results:" not in text and not any(re.search(rf"\b{re.escape(k)}\b", text) for k in keys), text
         for output in outputs:
             assert re.search(rf"(?<![\w-]){re.escape(str(output['value']))}(?![\w-])", replies[output["turn"]]["content"])
+
+
+# ---------------------------------------------------------------- 4. recovery explanations name the real slip
+
+
+def _slip(wrong: Any, right: Any) -> str | None:
+    """What turned ``right`` into ``wrong``, told apart from the two values alone; the words the
+    explanation must use for it follow "|"."""
+    if isinstance(right, int):
+        return "extra digit|extra digit" if str(wrong)[:-1] == str(right) else None
+    if wrong == right.lower():
+        return "lower case|lower case"
+    if " " in right and wrong == right.split(" ")[0]:
+        return "first name|first name"
+    if wrong == right + "s":
+        return "stray s|'s'"
+    if wrong == right[:-1]:
+        return "last letter|last letter"
+    if _ID.fullmatch(right) and len(wrong) == len(right):
+        if wrong[:-2] == right[:-2] and wrong[-2:] == right[:-3:-1]:
+            return "swapped|swapped the last two digits"
+        if wrong[:-1] == right[:-1]:
+            return "last digit|last digit of the"
+    if right.startswith("/"):
+        right_head, _, right_name = right.rpartition("/")
+        if wrong.rpartition("/")[0] == right_head and wrong.partition(".")[0] == right.partition(".")[0]:
+            return f"extension|.{wrong.rpartition('.')[2]} instead of .{right.rpartition('.')[2]}"
+        outer, _, folder = right_head.rpartition("/")
+        if wrong == f"{outer}/{right_name}":
+            return f"dropped folder|folder '{folder}' out of"
+    return None
+
+
+def _injected(record: Record) -> Iterator[tuple[dict[str, Any], dict[str, Any], str, str, str]]:
+    """(failed call, retry, error, explanation, text seen before the retry) for every injected error."""
+    trajectory = record["trajectory"]
+    for i, message in enumerate(trajectory):
+        if message["role"] == "tool" and '"error"' in message["content"]:
+            before = "\n".join(m["content"] for m in trajectory[:i] if m["role"] == "tool")
+            yield (trajectory[i - 1]["tool_calls"][0], trajectory[i + 1]["tool_calls"][0],
+                   json.loads(message["content"])["error"], trajectory[i + 1]["think"], before)
+
+
+def test_recovery_explains_the_injected_error(sample: list[Record]) -> None:
+    kinds: dict[str, int] = {}
+    for record in sample:
+        for failed, retry, error, explanation, before in _injected(record):
+            changed = [k for k in retry["arguments"] if failed["arguments"][k] != retry["arguments"][k]]
+            assert len(changed) == 1, (record["id"], failed, retry)
+            wrong, right = failed["arguments"][changed[0]], retry["arguments"][changed[0]]
+            kind = _slip(wrong, right)
+            assert kind is not None, (record["id"], wrong, right)
+            name, words = kind.split("|")
+            kinds[name] = kinds.get(name, 0) + 1
+            assert error in explanation and words in explanation, (record["id"], wrong, right, explanation)
+            assert str(wrong) in explanation and str(right) in explanation, explanation
+            assert changed[0] not in explanation or "_" not in changed[0], explanation  # "ticket id", not "ticket_id"
+            if "earlier result" in explanation:
+                assert str(right) in before, explanation
+    assert sum(kinds.values()) >= 500 and len(kinds) >= 7, kinds

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from planfusion.tasks.tool_execution.env import TOOLS, Simulator
-from planfusion.tasks.tool_execution.scenarios.errors import wrong_variants
+from planfusion.tasks.tool_execution.scenarios.errors import noun, wrong_variants
 
 
 @dataclass(slots=True)
@@ -175,11 +175,31 @@ class Session:
             result = self.sim.fork(TOOLS[name].backend).call(name, wrong)
             if "error" in result:
                 self.error_at.pop(0)
-                source = "from the earlier result" if uses else "from the request"
-                return InjectedError(wrong, result, f"That failed: {result['error']}. I {slip}; the right "
-                                     f"{key.replace('_', ' ')} is {_show(arguments[key])} {source}, so I will retry "
-                                     "with it.")
+                seen = any(_holds(u.data, arguments[key]) for u in uses)
+                return InjectedError(wrong, result, _reflection(self.rng, result["error"], slip, noun(key),
+                                                                _show(wrong[key]), _show(arguments[key]), seen))
         return None
+
+
+def _reflection(rng: random.Random, error: str, slip: str, noun: str, wrong: str, right: str, seen: bool) -> str:
+    """Why the call failed, in words that name the actual slip, the value sent and the right one; it says
+    where the right value comes from only when an earlier observation really holds it."""
+    source = ", as the earlier result shows" if seen else ""
+    return rng.choice((
+        f"That failed: {error}. I {slip}: I sent {wrong}, but the {noun} is {right}{source}. Retrying with it.",
+        f"The call was refused ({error}) because I {slip}. The {noun} should be {right}{source}, not {wrong}; "
+        "calling again.",
+        f"Error: {error}. My mistake: I {slip}, so I sent {wrong} instead of {right}{source}. Trying again with {right}.",
+    ))
+
+
+def _holds(data: Any, value: Any) -> bool:
+    """``value`` is somewhere in an observation: as a leaf, or inside a text (a "key: value" line)."""
+    if isinstance(data, dict):
+        return any(_holds(item, value) for item in data.values())
+    if isinstance(data, list):
+        return any(_holds(item, value) for item in data)
+    return data == value or (isinstance(data, str) and isinstance(value, str) and value in data)
 
 
 def read_field(text: str, key: str) -> str:
