@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from planfusion.tasks.tool_execution.env import TOOLS, Simulator
+from planfusion.tasks.tool_execution.env import TOOLS, Simulator, copy_state
 
 Leaf = tuple[str, ...]  # (backend, collection, key, field...): a path of dict keys to a non-dict value
 Change = tuple[int, Any, Any]  # (call index, value before, value after)
@@ -38,9 +38,8 @@ def reference_calls(record: dict[str, Any]) -> list[dict[str, Any]]:
 
 def self_cancelling(record: dict[str, Any]) -> list[str]:
     """One line per undone effect in the reference program (empty for a coherent program)."""
-    sim = Simulator(record["ground_truth"]["initial_state"])
-    start = _leaves(sim.state)
-    existing = {leaf[:3] for leaf in start}
+    start = record["ground_truth"]["initial_state"]
+    sim = Simulator(start)
     history: dict[Leaf, list[Change]] = {}
     named: dict[int, set[str]] = {}  # write call index -> ids and paths in its arguments and result
     linked: set[Leaf] = set()  # objects changed by two calls on the same object
@@ -49,26 +48,22 @@ def self_cancelling(record: dict[str, Any]) -> list[str]:
         tool = TOOLS.get(call["name"])
         if tool is None or not tool.writes:
             continue  # reads change nothing
-        before = _leaves(sim.state[tool.backend], (tool.backend,))
+        before = copy_state(sim.state[tool.backend])
         result = sim.call(call["name"], call["arguments"])
-        after = _leaves(sim.state[tool.backend], (tool.backend,))
         mine = set(_names(call["arguments"]))
         named[index] = mine | set(_names(result))
-        for leaf in before.keys() | after.keys():
-            old, new = before.get(leaf, _ABSENT), after.get(leaf, _ABSENT)
-            if not _same(old, new):
-                related = [c for c in history.get(leaf, []) if mine & named[c[0]]]
-                findings.extend(_undoes(leaf, related, index, call["name"], new, existing))
-                history.setdefault(leaf, []).append((index, old, new))
-                if related:
-                    linked.add(leaf[:3])
-    end = _leaves(sim.state)
+        for leaf, old, new in _changed(before, sim.state[tool.backend], (tool.backend,)):
+            related = [c for c in history.get(leaf, []) if mine & named[c[0]]]
+            findings.extend(_undoes(leaf, related, index, call["name"], new, _at(start, leaf[:3]) is not _ABSENT))
+            history.setdefault(leaf, []).append((index, old, new))
+            if related:
+                linked.add(leaf[:3])
     findings.extend(f"unchanged: {'.'.join(entity)} was changed but ends as it started" for entity in sorted(linked)
-                    if entity in existing and _part(start, entity) == _part(end, entity))
+                    if _at(start, entity) is not _ABSENT and _at(start, entity) == _at(sim.state, entity))
     return findings
 
 
-def _undoes(leaf: Leaf, earlier: list[Change], index: int, name: str, new: Any, existing: set[Leaf]) -> Iterator[str]:
+def _undoes(leaf: Leaf, earlier: list[Change], index: int, name: str, new: Any, existed: bool) -> Iterator[str]:
     """What call ``index`` setting ``leaf`` to ``new`` undoes, given the leaf's earlier changes by calls
     on the same object."""
     where = ".".join(leaf)
@@ -77,7 +72,7 @@ def _undoes(leaf: Leaf, earlier: list[Change], index: int, name: str, new: Any, 
         yield f"revert: call #{index} {name} puts {where} back to {_show(new)}, its value before call #{back}"
     elif leaf[-1] in DECISIONS and earlier and earlier[-1][2] not in (None, _ABSENT):
         yield f"overruled: call #{index} {name} replaces {_show(earlier[-1][2])} set by call #{earlier[-1][0]} in {where}"
-    if leaf[:3] not in existing and (new is _ABSENT or leaf[-1] == "status" and new in RETIRED):
+    if not existed and (new is _ABSENT or leaf[-1] == "status" and new in RETIRED):
         yield f"retired: call #{index} {name} makes {where} {_show(new)} though the program created it"
 
 
@@ -94,8 +89,12 @@ def _names(value: Any) -> Iterator[str]:
             yield from _names(item)
 
 
-def _part(leaves: dict[Leaf, Any], entity: Leaf) -> dict[Leaf, Any]:
-    return {leaf: value for leaf, value in leaves.items() if leaf[:3] == entity}
+def _at(state: Any, path: Leaf) -> Any:
+    for key in path:
+        if not isinstance(state, dict) or key not in state:
+            return _ABSENT
+        state = state[key]
+    return state
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -106,11 +105,14 @@ def _show(value: Any) -> str:
     return "absent" if value is _ABSENT else repr(value)
 
 
-def _leaves(value: Any, path: Leaf = ()) -> dict[Leaf, Any]:
-    """Dicts are descended into; anything else (text, number, list) is one leaf."""
-    if not isinstance(value, dict):
-        return {path: value}
-    out: dict[Leaf, Any] = {}
-    for key, item in value.items():
-        out.update(_leaves(item, (*path, str(key))))
-    return out
+def _changed(before: Any, after: Any, path: Leaf) -> Iterator[tuple[Leaf, Any, Any]]:
+    """(leaf, old, new) for every leaf that differs; dicts are descended into (skipping equal subtrees, and
+    a created or deleted object counts field by field), anything else (text, number, list) is one leaf."""
+    if before is after or before == after:
+        return
+    if not all(isinstance(side, dict) or side is _ABSENT for side in (before, after)):
+        yield path, before, after
+        return
+    old, new = before if isinstance(before, dict) else {}, after if isinstance(after, dict) else {}
+    for key in old.keys() | new.keys():
+        yield from _changed(old.get(key, _ABSENT), new.get(key, _ABSENT), (*path, str(key)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from planfusion.tasks.record import canonical_json, sha256_hex
@@ -49,5 +48,16 @@ def contradiction(record: Any) -> str | None:
 
 
 def _says(text: str, value: str) -> bool:
-    """``value`` occurs in ``text`` as a whole token (not inside a longer id, word or number)."""
-    return re.search(r"(?<![\w-])" + re.escape(value) + r"(?![\w-])", text) is not None
+    """``value`` occurs in ``text`` as a whole token (not inside a longer id, word or number); plain
+    find, not a regex per value, because the filter runs this on every value of every record."""
+    start = text.find(value)
+    while start >= 0 and value:
+        end = start + len(value)
+        if not _glued(text[start - 1:start]) and not _glued(text[end:end + 1]):
+            return True
+        start = text.find(value, start + 1)
+    return False
+
+
+def _glued(char: str) -> bool:
+    return char != "" and (char.isalnum() or char in "_-")
