@@ -308,12 +308,12 @@ def test_deterministic_across_processes() -> None:
 
 
 GOLDEN = {  # (master seed, index) -> content hash, one per subtype; a change means generator output changed: bump VERSION
-    (0, 0): "3c28336284a18c1d7706098d4f206479ccb78ffc4808e23e3c816df8920bfac6",
-    (0, 1): "3c703fa01273bd28bdd9ceec053d02351c99de5a2f8bb146d9bbd0d59867fa10",
-    (0, 2): "eb112cb6484ef7971def1a2fff0f74617177d87d8fa1462c3c45936df5139b64",
-    (0, 3): "7d043a92064b5fc08baa2df4809cd795aff71dad6910285021a09d5110516f67",
-    (7, 4): "e98bada5fbb81df085b9723ac0a0e1c9b01665c7a99431e196c764749ef0650f",
-    (2026, 123): "58b0e5f237f2204e6411cacf09c35226ba16563391419141dbc85647b4cc2151",
+    (0, 0): "87c2040e72b5e0a4a6946634a877cec9e12917b2ccfedfacc803fd09d6b09755",
+    (0, 1): "14a40385b73772c96ef5effcdea33a7ca8a79e887a1a571a20bd7ed772036236",
+    (0, 2): "0d06dd06c3139cde2deac7f5586852450f53d1affc0abe12d10b9a12f9e7685e",
+    (0, 3): "8e0416bfb5f3cdac3fb3a86f921934794373f5ab8af5f1f7d6fd575f57da6c00",
+    (7, 4): "d5491e51433e8087489faffb062f189f207c0a6cfada439804682dac3554755e",
+    (2026, 123): "8031ff31b028703e1382416e246ce94f0877cb6fc1f07e714b5a31d2cdeb8dc8",
 }
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from planfusion.tasks.record import canonical_json
 from planfusion.tasks.tool_execution import FAMILY, coherence
+from planfusion.tasks.tool_execution.variety import variety
 
 Record = dict[str, Any]
 SEED, N = 90210, 2000
@@ -209,3 +210,24 @@ def test_recovery_explains_the_injected_error(sample: list[Record]) -> None:
             if "earlier result" in explanation:
                 assert str(right) in before, explanation
     assert sum(kinds.values()) >= 500 and len(kinds) >= 7, kinds
+
+
+# ---------------------------------------------------------------- 5. variety
+
+
+def test_requests_are_varied_and_cross_backend_records_link_backends(sample: list[Record]) -> None:
+    """Base commit: 38 kinds with 2 wordings, distinct 3-gram ratio 0.14, a value flowing between backends
+    in 67% of cross_backend records."""
+    figures = variety(sample)
+    assert figures["request_kinds"] >= 70 and figures["request_templates"] >= 250, figures
+    assert figures["distinct_3gram_ratio"] >= 0.17, figures
+    assert figures["cross_backend_touched"] == 1.0 and figures["cross_backend_linked"] >= 0.99, figures
+    wordings: dict[str, set[int]] = {}
+    uses: dict[str, int] = {}
+    for record in sample:
+        for turn in record["ground_truth"]["turns"]:
+            for request in turn["requests"]:
+                wordings.setdefault(request["kind"], set()).add(request["wording"])
+                uses[request["kind"]] = uses.get(request["kind"], 0) + 1
+    assert all(len(wordings[kind]) >= 3 for kind in wordings if uses[kind] >= 10), {
+        kind: sorted(found) for kind, found in wordings.items() if len(found) < 3}

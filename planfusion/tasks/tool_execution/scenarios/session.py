@@ -76,11 +76,17 @@ class Session:
         self.error_at = error_at  # call positions (ascending) at which to inject a recoverable error
         self.handles: dict[str, tuple[Any, Obs, int, str]] = {}  # kind -> (value, source, turn, phrase)
         self.context: dict[str, list[str]] = {}  # what earlier requests said that later ones must respect
+        self.wording = 0  # which wording the last request used (for the variety report)
 
     @property
     def state(self) -> dict[str, Any]:
         """The world as it is now: goals are picked from it before the calls that discover it are made."""
         return self.sim.state
+
+    def say(self, *wordings: str) -> str:
+        """The request in one of its wordings, picked by the seeded rng; the pick is kept in ``wording``."""
+        self.wording = self.rng.randrange(len(wordings))
+        return wordings[self.wording]
 
     def pristine(self, backend: str, collection: str, key: str, *fields: str) -> bool:
         """The object existed before this conversation and (these fields of) it are as they were then: a
