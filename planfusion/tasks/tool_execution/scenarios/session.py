@@ -205,7 +205,9 @@ def _holds(data: Any, value: Any) -> bool:
         return any(_holds(item, value) for item in data.values())
     if isinstance(data, list):
         return any(_holds(item, value) for item in data)
-    return data == value or (isinstance(data, str) and isinstance(value, str) and value in data)
+    if isinstance(data, str) and isinstance(value, str):
+        return value in data
+    return type(data) is type(value) and data == value  # True is not the quantity 1
 
 
 def read_field(text: str, key: str) -> str:
