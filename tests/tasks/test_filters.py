@@ -257,7 +257,7 @@ def test_records_stripped_of_ground_truth(clean: tuple[Any, list[dict[str, Any]]
 # Per family, an entity to rename consistently through the whole record, and its new name (same
 # length where sizes or sort order are observed): same structure, new content.
 def _owner(record: dict[str, Any]) -> tuple[str, str]:
-    old = re.search(r"owner: ([A-Z][a-z]+ [A-Z][a-z]+)", json.dumps(record["task"]["initial_state"])).group(1)
+    old = re.search(r"owner: ([A-Z][a-z]+ [A-Z][a-z]+)", json.dumps(record["ground_truth"]["initial_state"])).group(1)
     return old, "Z" + old[1:]
 
 

@@ -52,7 +52,7 @@ def test_family_contract() -> None:
     for member in [*TaskFamily.__annotations__, "generate_one", "generate", "verify", "count_steps",
                    "structural_signature", "contradiction"]:
         assert hasattr(FAMILY, member), member
-    assert (FAMILY.name, FAMILY.generator, FAMILY.version) == ("tool_execution", "planfusion.tool_execution", "1")
+    assert (FAMILY.name, FAMILY.generator, FAMILY.version) == ("tool_execution", "planfusion.tool_execution", "2")
     assert FAMILY.subtypes == ("files", "tickets", "orders", "bank", "cross_backend")
     assert FAMILY.min_steps == 5
     kinds = [p.kind for p in FAMILY.perturbations]
@@ -111,7 +111,7 @@ def test_tools_are_json_schema_functions(clean: list[Record]) -> None:
         assert set(parameters["required"]) <= set(parameters["properties"])
     for record in clean:
         backends = record["task"]["backends"]
-        assert sorted(record["task"]["initial_state"]) == sorted(backends)
+        assert sorted(record["ground_truth"]["initial_state"]) == sorted(backends)
         assert {t["name"] for t in record["task"]["tools"]} == {n for n, t in TOOLS.items() if t.backend in backends}
 
 
@@ -143,13 +143,13 @@ def test_clean_records_pass(clean: list[Record]) -> None:
 def test_state_changes_give_the_end_state_of_every_turn(clean: list[Record]) -> None:
     for record in clean[:30]:
         turns = record["ground_truth"]["turns"]
-        states = end_states(record["task"]["initial_state"], turns)
-        sim = Simulator(record["task"]["initial_state"])
+        states = end_states(record["ground_truth"]["initial_state"], turns)
+        sim = Simulator(record["ground_truth"]["initial_state"])
         for turn, state in zip(turns, states):
             for call in turn["calls"]:
                 assert "error" not in sim.call(call["name"], call["arguments"])
             assert sim.state == state
-        assert states[0] != record["task"]["initial_state"] or not any(TOOLS[c["name"]].writes for c in turns[0]["calls"])
+        assert states[0] != record["ground_truth"]["initial_state"] or not any(TOOLS[c["name"]].writes for c in turns[0]["calls"])
 
 
 def test_tampered_ground_truth_is_a_reference_mismatch(clean: list[Record]) -> None:
@@ -175,7 +175,7 @@ def test_tampered_ground_truth_is_a_reference_mismatch(clean: list[Record]) -> N
     lambda r: {**r, "trajectory": r["trajectory"][:-1]}, lambda r: {**r, "trajectory": r["trajectory"] + [{"role": "tool"}]},
     lambda r: {**r, "trajectory": [{"role": "user", "content": "hi"}, {"role": "assistant", "tool_calls": [{"id": 1}]}]},
     lambda r: {**r, "trajectory": [{"role": "assistant", "content": ""}]},
-    lambda r: {**r, "task": {**r["task"], "initial_state": {"files": 5, "bank": [], "tickets": {}, "orders": None}}},
+    lambda r: {**r, "ground_truth": {**r["ground_truth"], "initial_state": {"files": 5, "bank": [], "tickets": {}, "orders": None}}},
     lambda r: {**r, "ground_truth": {**r["ground_truth"], "turns": [
         {**t, "state_changes": [{"op": "set", "path": ["nowhere", "x", "y"], "value": 1}]} for t in r["ground_truth"]["turns"]]}},
     lambda r: {**r, "ground_truth": {**r["ground_truth"], "required_outputs": [{"source": None, "value": 1}]}},
@@ -308,12 +308,12 @@ def test_deterministic_across_processes() -> None:
 
 
 GOLDEN = {  # (master seed, index) -> content hash, one per subtype; a change means generator output changed: bump VERSION
-    (0, 0): "502447de886155f5b38ef90981e12423c92e438881c29de6e0687d46f8ea7c47",
-    (0, 1): "cf245b5a276b20b6772e24819ffc8bd75cc4f3b6c3ff887fed06834deff05590",
-    (0, 2): "1baf538ef32e63486418c9e2efaf05cd7c2f0ed83929fad5869f8a2d67bd013e",
-    (0, 3): "9a69a6538b94c38521ed27ed44f7e1d0041ce6b814b24c465f086708bcebd062",
-    (7, 4): "da3d4af106f2411cee1b3fb4b18f9e658fd936d7a981a8d5795304efb5b17557",
-    (2026, 123): "daefcd7760733be61a97072f96f5a2b7f98a378105c1c41817b86b34149ce311",
+    (0, 0): "87c2040e72b5e0a4a6946634a877cec9e12917b2ccfedfacc803fd09d6b09755",
+    (0, 1): "14a40385b73772c96ef5effcdea33a7ca8a79e887a1a571a20bd7ed772036236",
+    (0, 2): "0d06dd06c3139cde2deac7f5586852450f53d1affc0abe12d10b9a12f9e7685e",
+    (0, 3): "8e0416bfb5f3cdac3fb3a86f921934794373f5ab8af5f1f7d6fd575f57da6c00",
+    (7, 4): "d5491e51433e8087489faffb062f189f207c0a6cfada439804682dac3554755e",
+    (2026, 123): "8031ff31b028703e1382416e246ce94f0877cb6fc1f07e714b5a31d2cdeb8dc8",
 }
 
 

@@ -3,7 +3,8 @@ tau-bench style). ``FAMILY`` is the TaskFamily object.
 
 Layout: ``env/`` the simulator and tool schemas (shared with the verifier: it is the world), ``scenarios/``
 worlds and goal templates (generator only), ``generator`` and ``trajectory`` build records,
-``verifier`` replays them independently, ``signals`` serves the shared filters, ``perturbations`` makes negatives.
+``verifier`` replays them independently, ``signals`` serves the shared filters, ``perturbations`` makes negatives,
+``coherence`` finds requests that undo earlier ones, ``variety`` measures how varied a batch is.
 """
 
 from __future__ import annotations

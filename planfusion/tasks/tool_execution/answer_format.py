@@ -1,40 +1,29 @@
-"""The canonical shape of the final answer and of the last reasoning step: rendered by the generator,
-parsed by the contradiction filter.
+"""How a turn closes: the reasoning names in words what the reply will report, and the reply says it.
+Rendered by the generator, read back by the contradiction filter.
 
-    answer:      <reply sentences>\n\nResults:\n- <name>: <value>\n...
-    final think: ... Final results: <name>=<value>; <name>=<value>
+    closing think: <status> To report: <label> is <value>; <label> is <value>.
+    reply:         plain sentences that mention every reported value
+
+No key names and no "Results:" block: the machine-readable outputs live in the ground truth.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-RESULTS_HEADER = "Results:"
-FINAL_MARK = "Final results: "
+REPORT_MARK = " To report: "
 
 
-def render_answer(reply: str, outputs: list[dict[str, Any]]) -> str:
-    return reply + "\n\n" + RESULTS_HEADER + "\n" + "\n".join(f"- {o['name']}: {o['value']}" for o in outputs)
+def render_closing_think(status: str, outputs: list[dict[str, Any]]) -> str:
+    if not outputs:
+        return status + " There is no value to report, only what was done."
+    return status + REPORT_MARK + "; ".join(f"{o['label']} is {o['value']}" for o in outputs) + "."
 
 
-def render_final_think(outputs: list[dict[str, Any]]) -> str:
-    return ("Every request is done and no call is left failing. " + FINAL_MARK
-            + "; ".join(f"{o['name']}={o['value']}" for o in outputs))
-
-
-def parse_results(answer: str) -> dict[str, str]:
-    """name -> value from the "- name: value" lines after the Results header (empty if there is none)."""
-    _, found, tail = answer.rpartition(RESULTS_HEADER + "\n")
+def parse_closing_think(think: str) -> dict[str, str]:
+    """label -> value stated after the report mark (empty if the think states none)."""
+    _, found, tail = think.rpartition(REPORT_MARK)
     if not found:
         return {}
-    pairs = (line[2:].partition(": ") for line in tail.splitlines() if line.startswith("- "))
-    return {name: value for name, sep, value in pairs if sep}
-
-
-def parse_final_think(think: str) -> dict[str, str]:
-    """name -> value stated after the final-results mark (empty if the think states none)."""
-    _, found, tail = think.rpartition(FINAL_MARK)
-    if not found:
-        return {}
-    pairs = (item.partition("=") for item in tail.split("; "))
-    return {name.strip(): value.strip() for name, sep, value in pairs if sep}
+    pairs = (item.rpartition(" is ") for item in tail.removesuffix(".").split("; "))
+    return {label: value for label, sep, value in pairs if sep}

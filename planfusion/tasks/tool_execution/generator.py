@@ -7,16 +7,16 @@ import random
 from typing import Any, Iterator
 
 from planfusion.tasks.record import build_record, derive_seed
-from planfusion.tasks.tool_execution.env import apply_changes, copy_state, tool_schemas
+from planfusion.tasks.tool_execution.env import TOOLS, apply_changes, copy_state, tool_schemas
 from planfusion.tasks.tool_execution.params import resolve_params
 from planfusion.tasks.tool_execution.scenarios import cross, templates_for
 from planfusion.tasks.tool_execution.scenarios.session import Piece, Session, Template, min_calls
-from planfusion.tasks.tool_execution.scenarios.worlds import WORLDS, people
+from planfusion.tasks.tool_execution.scenarios.worlds import CONVENTIONS, WORLDS, people
 from planfusion.tasks.tool_execution.trajectory import render
 
 FAMILY = "tool_execution"
 GENERATOR = "planfusion.tool_execution"
-VERSION = "1"
+VERSION = "2"
 
 
 def generate_one(master_seed: int, index: int, params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -49,31 +49,39 @@ def build(seed: int, subtype: str, knobs: dict[str, Any], *, master_seed: int, i
     session = Session(initial, rng, sorted(rng.sample(range(target), min(n_errors, target))), names)
     linking, main, fillers = templates_for(backends)
     turns: list[list[Piece]] = []
+    kinds: list[list[dict[str, Any]]] = []  # per turn, which template and wording made each request
     changes: list[list[dict[str, Any]]] = []
     before = copy_state(initial)  # the end state of the previous turn
     uses: dict[str, int] = {}  # template name -> pieces made with it in this record
     for t, goal in enumerate(goals):
         session.turn = t
         pieces: list[Piece] = []
+        kinds.append([])
         this_turn: set[str] = set()
         while len(session.calls) < goal or not pieces:
             room = knobs["max_calls"] - len(session.calls) - (n_turns - 1 - t)
             session.budget = min(room, max(goal - len(session.calls), 1) + 2)
-            pieces.append(_next_piece(session, (linking, main, fillers), uses, this_turn))
+            link = len(backends) > 1 and len({TOOLS[c.name].backend for c in session.calls}) < 2
+            piece, kind = _next_piece(session, (linking, main, fillers), uses, this_turn, link)
+            pieces.append(piece)
+            kinds[-1].append({"kind": kind, "wording": session.wording})
         turns.append(pieces)
         changes.append(state_changes(before, session.state))
         apply_changes(before, changes[-1])  # copies only what changed, unlike a fresh snapshot
 
     requests = [_join_requests(rng, [p.request for p in pieces]) for pieces in turns]
     system = (f"You are an operations assistant with tools for {', '.join(backends)}. Carry out each user request "
-              "with tool calls, use values from earlier results instead of guessing, and report what was asked.")
+              "with tool calls, use values from earlier results instead of guessing, and report what was asked. "
+              + " ".join(CONVENTIONS[b] for b in backends))
     trajectory = render(system, requests, turns, session.steps, session.calls, session.outputs)
     answer = trajectory[-1]["content"]
     instruction = "\n".join(f"Turn {t + 1}: {r}" for t, r in enumerate(requests))
     calls = session.calls
     ground_truth = {
+        "initial_state": initial,  # hidden: a solver discovers the world through its tools
         "turns": [{"calls": [{"name": c.name, "arguments": c.arguments, "depends_on": c.depends_on}
-                             for c in calls if c.turn == t], "state_changes": changes[t]} for t in range(n_turns)],
+                             for c in calls if c.turn == t], "state_changes": changes[t], "requests": kinds[t]}
+                  for t in range(n_turns)],
         "required_outputs": session.outputs,
     }
     n_injected = sum(step.error is not None for step in session.steps)
@@ -86,8 +94,7 @@ def build(seed: int, subtype: str, knobs: dict[str, Any], *, master_seed: int, i
                                    ("parallel_calls", parallel > 0)) if on]
     return build_record(
         family=FAMILY, subtype=subtype,
-        task={"instruction": instruction, "backends": backends, "tools": tool_schemas(backends),
-              "initial_state": initial},
+        task={"instruction": instruction, "backends": backends, "tools": tool_schemas(backends)},
         ground_truth=ground_truth, trajectory=trajectory, answer=answer,
         difficulty={"level": _level(len(calls), n_turns, len(backends), n_injected, depth), "knobs": knob_values},
         quality={"n_steps": len(calls), "n_tool_calls": len(calls) + n_injected, "n_errors_recovered": n_injected,
@@ -117,12 +124,14 @@ def state_changes(before: Any, after: Any, path: tuple[str, ...] = ()) -> list[d
 
 
 def _next_piece(session: Session, templates: tuple[list[Template], list[Template], list[Template]],
-                uses: dict[str, int], this_turn: set[str]) -> Piece:
-    """A goal template that fits the budget and applies to the current state, not yet used in this turn
-    and at most twice in the record (a user rarely asks the same thing over and over); fillers last."""
+                uses: dict[str, int], this_turn: set[str], link: bool) -> tuple[Piece, str]:
+    """A goal template (and its name) that fits the budget and applies to the current state, not yet used in
+    this turn and at most twice in the record (a user rarely asks the same thing over and over); fillers
+    last. ``link``: the calls so far touch fewer than two of the world's backends, so cross-backend
+    templates go first."""
     linking, main, fillers = templates
     mark = session.mark()
-    fresh = (t for t in _candidates(session.rng, linking, main, fillers)
+    fresh = (t for t in _candidates(session.rng, linking, main, fillers, link)
              if t.__name__ not in this_turn and uses.get(t.__name__, 0) < 2 and min_calls(t) <= session.budget)
     for template in itertools.chain(fresh, fillers):
         piece = template(session)
@@ -131,17 +140,20 @@ def _next_piece(session: Session, templates: tuple[list[Template], list[Template
         elif piece is not None:
             uses[template.__name__] = uses.get(template.__name__, 0) + 1
             this_turn.add(template.__name__)
-            return piece
+            return piece, template.__name__
         elif len(session.calls) != mark[0]:
             raise RuntimeError(f"template {template.__name__} declined after making calls")
     raise RuntimeError(f"no goal template fits a budget of {session.budget} calls")
 
 
 def _candidates(rng: random.Random, linking: list[Template], main: list[Template],
-                fillers: list[Template]) -> Iterator[Template]:
-    """Half the time a cross-backend template first (they are few but the point of a multi-backend
-    world), a few random picks (one usually applies), then every template once, then the fillers."""
-    if linking and rng.random() < 0.5:
+                fillers: list[Template], link: bool) -> Iterator[Template]:
+    """Cross-backend templates first while the program has not linked two backends yet (that is the point
+    of a multi-backend world), else half the time one of them; then a few random picks (one usually
+    applies), every template once, and the fillers."""
+    if link:
+        yield from rng.sample(linking, len(linking))
+    elif linking and rng.random() < 0.5:
         yield rng.choice(linking)
     for _ in range(3):
         yield rng.choice(main)
@@ -149,12 +161,19 @@ def _candidates(rng: random.Random, linking: list[Template], main: list[Template
     yield from rng.sample(fillers, len(fillers))
 
 
+_HEADERS = ("Please do the following:", "A few things for you:", "I need these done:", "Here is my list for now:",
+            "Several requests:")
+
+
 def _join_requests(rng: random.Random, requests: list[str]) -> str:
+    """One user message from several requests: run-on text, or a numbered or bulleted list under a header."""
     if len(requests) == 1:
         return requests[0]
-    if rng.random() < 0.5:
-        return "Please do the following:\n" + "\n".join(f"{i}. {r}" for i, r in enumerate(requests, 1))
-    return " ".join(requests)
+    style = rng.randrange(3)
+    if style == 0:
+        return " ".join(requests)
+    items = (f"{i}. {r}" if style == 1 else f"- {r}" for i, r in enumerate(requests, 1))
+    return rng.choice(_HEADERS) + "\n" + "\n".join(items)
 
 
 def _dependency_depth(calls: list[Any]) -> int:

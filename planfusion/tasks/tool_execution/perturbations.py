@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 
 from planfusion.tasks.family import Perturbation, Record
 from planfusion.tasks.record import build_record
-from planfusion.tasks.tool_execution.answer_format import FINAL_MARK, parse_final_think
+from planfusion.tasks.tool_execution.answer_format import REPORT_MARK, parse_closing_think
 from planfusion.tasks.tool_execution.env import TOOLS, Simulator, copy_state
 from planfusion.tasks.tool_execution.generator import build
 from planfusion.tasks.tool_execution.scenarios.errors import wrong_variants
@@ -92,7 +92,7 @@ def _replay(initial: dict[str, Any], trajectory: list[dict[str, Any]]) -> tuple[
 def _self_consistent(record: Record, trajectory: list[dict[str, Any]], new_errors: bool) -> bool:
     """Replay ``trajectory`` in place; True if some turn now ends in another state and, besides the calls
     that failed before, new calls fail (``new_errors``) or none do (not ``new_errors``)."""
-    initial = record["task"]["initial_state"]
+    initial = record["ground_truth"]["initial_state"]
     base_errors, base_ends = _replay(initial, copy_state(record["trajectory"]))
     errors, ends = _replay(initial, trajectory)
     if ends == base_ends or not set(base_errors) <= set(errors):
@@ -145,7 +145,7 @@ def _alternatives(record: Record, value: Any, spec: dict[str, Any], rng: random.
         options = [value + d for d in (1, -1, 10, -10, 5) if value + d >= spec.get("minimum", value + d)]
     elif isinstance(value, str) and _shape(value) is not None:
         shape = _shape(value)
-        seen = dict.fromkeys(s for s in _strings(record["task"]["initial_state"]) if s != value and _shape(s) == shape)
+        seen = dict.fromkeys(s for s in _strings(record["ground_truth"]["initial_state"]) if s != value and _shape(s) == shape)
         options = list(seen)
     else:
         options = []
@@ -241,19 +241,23 @@ def loop(record: Record, rng: random.Random) -> Record | None:
 
 
 def contradiction(record: Record, rng: random.Random) -> Record | None:
-    """The last reasoning step concludes a different value than the answer reports."""
+    """The reasoning that closes a turn concludes a different value than its reply reports."""
     trajectory = copy_state(record["trajectory"])
-    think = trajectory[-1].get("think", "")
-    stated = parse_final_think(think)
-    if not stated:
+    closing = [i for i in _replies(trajectory) if parse_closing_think(trajectory[i].get("think", ""))]
+    if not closing:
         return None
-    name = rng.choice(sorted(stated))
-    value = stated[name]
-    other = str(int(value) + rng.randint(1, 9)) if value.isdigit() else (
-        _other_id(value, rng) if _ID.match(value) else value + "s")
-    head, mark, tail = think.rpartition(FINAL_MARK)
-    trajectory[-1]["think"] = head + mark + tail.replace(f"{name}={value}", f"{name}={other}", 1)
-    return _derive(record, "contradiction", trajectory, correct=True)
+    message = trajectory[rng.choice(closing)]
+    stated = parse_closing_think(message["think"])
+    label = rng.choice(sorted(stated))
+    value = stated[label]
+    for _ in range(5):
+        other = str(int(value) + rng.randint(1, 9)) if value.isdigit() else (
+            _other_id(value, rng) if _ID.match(value) else value + "s")
+        if not _token_in(message["content"], other):
+            head, mark, tail = message["think"].rpartition(REPORT_MARK)
+            message["think"] = head + mark + tail.replace(f"{label} is {value}", f"{label} is {other}", 1)
+            return _derive(record, "contradiction", trajectory, correct=True)
+    return None
 
 
 def hallucinated_tool(record: Record, rng: random.Random) -> Record | None:
@@ -304,16 +308,16 @@ def wrong_type_argument(record: Record, rng: random.Random) -> Record | None:
 
 
 def omitted_output(record: Record, rng: random.Random) -> Record | None:
-    """The final answer leaves out one of the results the user asked for."""
+    """A reply leaves out one of the results the user asked for in that turn."""
     outputs = record["ground_truth"]["required_outputs"]
+    replies = _replies(record["trajectory"])
     for output in rng.sample(outputs, len(outputs)):
-        value = str(output["value"])
-        kept = [line for line in record["answer"].split("\n") if not line.startswith(f"- {output['name']}: ")]
-        sentences = re.split(r"(?<=\.) ", "\n".join(kept))
-        answer = " ".join(s for s in sentences if not _token_in(s, value))
-        if not _token_in(answer, value):
+        value, i = str(output["value"]), replies[output["turn"]]
+        sentences = re.split(r"(?<=\.) ", record["trajectory"][i]["content"])
+        reply = " ".join(s for s in sentences if not _token_in(s, value))
+        if not _token_in(reply, value):
             trajectory = copy_state(record["trajectory"])
-            trajectory[-1]["content"] = answer
+            trajectory[i]["content"] = reply
             return _derive(record, "omitted_output", trajectory)
     return None
 
@@ -336,6 +340,11 @@ def _retried_later(trajectory: list[dict[str, Any]], i: int, j: int, name: str) 
         if any(c["name"] == name for c in message.get("tool_calls") or ()):
             return True
     return False
+
+
+def _replies(trajectory: list[dict[str, Any]]) -> list[int]:
+    """Indices of the assistant messages that close each turn (no tool calls), in turn order."""
+    return [i for i, m in enumerate(trajectory) if m.get("role") == "assistant" and not m.get("tool_calls")]
 
 
 def _result_of(trajectory: list[dict[str, Any]], call_id: str) -> str:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from planfusion.tasks.tool_execution.answer_format import render_answer, render_final_think
+from planfusion.tasks.tool_execution.answer_format import render_closing_think
 from planfusion.tasks.tool_execution.scenarios.session import Call, Piece, Step
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: json.dumps with options builds one per call
+_CLEAN = "Everything asked is done and every call succeeded."
+_RECOVERED = "Everything asked is done; the failed call was corrected and retried, so nothing is left failing."
 
 
 def observation_text(result: dict[str, Any]) -> str:
@@ -19,7 +21,7 @@ def observation_text(result: dict[str, Any]) -> str:
 def render(system: str, requests: list[str], turns: list[list[Piece]], steps: list[Step], calls: list[Call],
            outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """system, then per turn: the user request, assistant steps (think + tool_calls) each followed by
-    its tool results, and the assistant's reply; the last reply carries the results of all turns."""
+    its tool results, and the assistant's reply, which reports that turn's outputs in plain sentences."""
     messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
     counter = 0
 
@@ -46,14 +48,8 @@ def render(system: str, requests: list[str], turns: list[list[Piece]], steps: li
                 emit(think, [(call.name, step.error.arguments, step.error.result)])
                 think = step.error.reflection
             emit(think, [(calls[r].name, calls[r].arguments, calls[r].result) for r in step.refs])
-        reply = " ".join(p.reply for p in pieces)
-        if t == len(turns) - 1:
-            messages.append({"role": "assistant", "content": render_answer(reply, outputs),
-                             "think": render_final_think(outputs)})
-        else:
-            noted = ", ".join(o["name"] for o in outputs if o["turn"] == t) or "the changes"
-            status = ("the failed call was corrected and retried, so nothing is left failing"
-                      if any(step.error is not None for step in by_turn[t]) else "every call succeeded")
-            messages.append({"role": "assistant", "content": reply,
-                             "think": f"This request is complete and {status}; I will report {noted}."})
+        recovered = any(step.error is not None for step in by_turn[t])
+        status = _RECOVERED if recovered else _CLEAN
+        messages.append({"role": "assistant", "content": " ".join(p.reply for p in pieces),
+                         "think": render_closing_think(status, [o for o in outputs if o["turn"] == t])})
     return messages

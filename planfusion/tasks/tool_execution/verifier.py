@@ -27,7 +27,7 @@ CHECKS: tuple[str, ...] = (
     "observation_mismatch",  # a recorded tool result differs from what the replay returns
     "success_after_error",   # a call failed, no successful retry followed in its turn, and the reply does not admit it
     "end_state_mismatch",    # after a turn, the replayed state differs from the reference end state
-    "missing_output",        # a required output value is not mentioned in the final answer
+    "missing_output",        # a required output value is not mentioned in the reply of the turn that asked for it
 )
 _ORDER = {check: i for i, check in enumerate(CHECKS)}
 _ADMITS_FAILURE = re.compile(r"\b(could not|couldn't|cannot|can't|unable to|failed to|did not succeed|was not able to)\b",
@@ -60,12 +60,12 @@ def verify(record: Any) -> Verdict:
     try:
         task, truth, turns, answer = _parse(record)
         trusted = _check_schema(task, turns, found)
-        _check_turns(task, truth, turns, trusted, found, metrics)
+        _check_turns(truth, turns, trusted, found, metrics)
     except _Malformed as exc:
         return Verdict(False, (("format", str(exc)),), {})
     except _ENV_FAULTS as exc:
         found.append(("format", f"initial_state does not fit the tools: {type(exc).__name__}: {exc}"))
-    _check_outputs(truth, answer, found, metrics)
+    _check_outputs(truth, turns, answer, found, metrics)
     ordered = tuple(sorted(found, key=lambda v: _ORDER[v[0]]))
     return Verdict(not ordered, ordered, metrics)
 
@@ -74,14 +74,16 @@ def _parse(record: Any) -> tuple[dict[str, Any], dict[str, Any], list[_Turn], st
     if not isinstance(record, dict):
         raise _Malformed("record is not an object")
     task, truth, trajectory, answer = (record.get(k) for k in ("task", "ground_truth", "trajectory", "answer"))
-    if not isinstance(task, dict) or not isinstance(task.get("tools"), list) or not isinstance(task.get("initial_state"), dict):
-        raise _Malformed("task needs a 'tools' list and an 'initial_state' object")
-    if (not isinstance(truth, dict) or not isinstance(truth.get("turns"), list)
+    if not isinstance(task, dict) or not isinstance(task.get("tools"), list):
+        raise _Malformed("task needs a 'tools' list")
+    if (not isinstance(truth, dict) or not isinstance(truth.get("initial_state"), dict)
+            or not isinstance(truth.get("turns"), list)
             or not isinstance(truth.get("required_outputs"), list)
             or not all(isinstance(t, dict) and isinstance(t.get("calls"), list) and isinstance(t.get("state_changes"), list)
                        for t in truth["turns"])
             or not all(isinstance(o, dict) for o in truth["required_outputs"])):
-        raise _Malformed("ground_truth needs 'turns' (each with 'calls' and 'state_changes') and 'required_outputs'")
+        raise _Malformed("ground_truth needs an 'initial_state' object, 'turns' (each with 'calls' and 'state_changes') "
+                         "and 'required_outputs'")
     if not isinstance(trajectory, list) or not isinstance(answer, str):
         raise _Malformed("trajectory must be a list and answer a string")
     turns = _split_turns(trajectory)
@@ -138,7 +140,7 @@ def _split_turns(trajectory: list[Any]) -> list[_Turn]:
     return turns
 
 
-def _check_turns(task: dict[str, Any], truth: dict[str, Any], turns: list[_Turn], trusted: set[str],
+def _check_turns(truth: dict[str, Any], turns: list[_Turn], trusted: set[str],
                  found: list[tuple[str, str]], metrics: dict[str, float]) -> None:
     """Turn by turn: build the reference end state from the recorded state changes, replay the trajectory's
     calls (each recorded observation must equal the replay, the state must reach the reference end state),
@@ -148,8 +150,8 @@ def _check_turns(task: dict[str, Any], truth: dict[str, Any], turns: list[_Turn]
     replay is the trajectory's replay (failed calls change nothing and the simulator is deterministic), so
     it is reused; from the first turn where they differ, the reference program gets a simulator of its own.
     """
-    expected = copy_state(task["initial_state"])
-    replay = Simulator(task["initial_state"])
+    expected = copy_state(truth["initial_state"])
+    replay = Simulator(truth["initial_state"])
     reference: Simulator | None = None  # created where the reference program departs from the trajectory
     executed: list[tuple[Any, dict[str, Any]]] = []  # (arguments, result) of every reference call so far
     n_calls = n_errors = n_unrecovered = matched = 0
@@ -182,7 +184,7 @@ def _check_turns(task: dict[str, Any], truth: dict[str, Any], turns: list[_Turn]
             reached = replay.state
         else:
             if reference is None:  # catch up: the earlier turns' reference calls, on a simulator of their own
-                reference, executed = Simulator(task["initial_state"]), []
+                reference, executed = Simulator(truth["initial_state"]), []
                 for earlier in truth["turns"][:t]:
                     _run_reference(reference, earlier["calls"], executed, found)
             _run_reference(reference, gold["calls"], executed, found)
@@ -277,15 +279,19 @@ def _retries(call: _Call, failed: _Call) -> bool:
     return sum(call.arguments.get(k, _Malformed) != failed.arguments.get(k, _Malformed) for k in keys) <= 1
 
 
-def _check_outputs(truth: dict[str, Any], answer: str, found: list[tuple[str, str]], metrics: dict[str, float]) -> None:
+def _check_outputs(truth: dict[str, Any], turns: list[_Turn], answer: str, found: list[tuple[str, str]],
+                   metrics: dict[str, float]) -> None:
+    """Each required value must be said in the reply of its turn (the final answer when no valid turn is given)."""
     outputs = truth["required_outputs"]
     present = 0
     for output in outputs:
-        text = str(output.get("value"))
-        if _mentions(answer, text):
+        text, turn = str(output.get("value")), output.get("turn")
+        valid = isinstance(turn, int) and not isinstance(turn, bool) and 0 <= turn < len(turns)
+        if _mentions((turns[turn].reply if valid else answer) or "", text):
             present += 1
         else:
-            found.append(("missing_output", f"{output.get('name')}={text} is not mentioned in the answer"))
+            where = f"the reply of turn {turn + 1}" if valid else "the answer"
+            found.append(("missing_output", f"{output.get('name')}={text} is not mentioned in {where}"))
     metrics["outputs_found"] = present / len(outputs) if outputs else 1.0
 
 

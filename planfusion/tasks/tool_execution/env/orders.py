@@ -17,7 +17,7 @@ ORDER_STATUSES = ("pending", "shipped", "cancelled")
 
 
 def _product(state: State, sku: str) -> dict[str, Any]:
-    require(sku in state["products"], f"no product with sku {sku}")
+    require(sku in state["products"], f"no such product: {sku}")
     return state["products"][sku]
 
 

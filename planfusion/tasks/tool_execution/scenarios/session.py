@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from planfusion.tasks.tool_execution.env import TOOLS, Simulator
-from planfusion.tasks.tool_execution.scenarios.errors import wrong_variants
+from planfusion.tasks.tool_execution.scenarios.errors import noun, wrong_variants
 
 
 @dataclass(slots=True)
@@ -65,6 +65,7 @@ class Session:
     def __init__(self, initial_state: dict[str, Any], rng: random.Random, error_at: list[int],
                  people: list[str]) -> None:
         self.sim = Simulator(initial_state)
+        self.initial = initial_state  # never changed: the world before this conversation
         self.rng = rng
         self.people = people  # the world's person names (customers, owners)
         self.calls: list[Call] = []
@@ -75,11 +76,25 @@ class Session:
         self.error_at = error_at  # call positions (ascending) at which to inject a recoverable error
         self.handles: dict[str, tuple[Any, Obs, int, str]] = {}  # kind -> (value, source, turn, phrase)
         self.context: dict[str, list[str]] = {}  # what earlier requests said that later ones must respect
+        self.wording = 0  # which wording the last request used (for the variety report)
 
     @property
     def state(self) -> dict[str, Any]:
         """The world as it is now: goals are picked from it before the calls that discover it are made."""
         return self.sim.state
+
+    def say(self, *wordings: str) -> str:
+        """The request in one of its wordings, picked by the seeded rng; the pick is kept in ``wording``."""
+        self.wording = self.rng.randrange(len(wordings))
+        return wordings[self.wording]
+
+    def pristine(self, backend: str, collection: str, key: str, *fields: str) -> bool:
+        """The object existed before this conversation and (these fields of) it are as they were then: a
+        request may change or undo it without overruling what an earlier request of the same user did."""
+        then, now = self.initial[backend][collection].get(key), self.state[backend][collection].get(key)
+        if then is None or now is None:
+            return False
+        return all(then[f] == now[f] for f in fields) if fields else then == now
 
     def call(self, think: str, name: str, arguments: dict[str, Any], *uses: Obs) -> Obs:
         return self.parallel(think, [(name, arguments, uses)])[0]
@@ -109,9 +124,11 @@ class Session:
             self.steps.append(step)
         return observed
 
-    def output(self, name: str, source: Obs, *path: str | int, where: str = "result",
+    def output(self, name: str, source: Obs, *path: str | int, label: str, where: str = "result",
                extract: str | None = None) -> Any:
-        """Declare a value the final answer must report, with where it is read from (so a verifier can re-derive it).
+        """Declare a value the turn's reply must report, with where it is read from (so a verifier can re-derive
+        it). ``name`` is the machine key in ground truth; ``label`` is how the reasoning names it in words
+        ("the owner of /projects/x/spec.txt").
 
         ``extract`` is "len" (length of the list at ``path``) or "field:<key>" (the value of a
         "<key>: value" line in the text at ``path``).
@@ -130,7 +147,7 @@ class Session:
         source_spec: dict[str, Any] = {"call": source.ref, "in": where, "path": list(path)}
         if extract is not None:
             source_spec["extract"] = extract
-        self.outputs.append({"name": unique, "value": value, "turn": self.turn, "source": source_spec})
+        self.outputs.append({"name": unique, "label": label, "value": value, "turn": self.turn, "source": source_spec})
         return value
 
     def repeats(self, name: str, arguments: dict[str, Any]) -> bool:
@@ -164,10 +181,33 @@ class Session:
             result = self.sim.fork(TOOLS[name].backend).call(name, wrong)
             if "error" in result:
                 self.error_at.pop(0)
-                source = "from the earlier result" if uses else "from the request"
-                return InjectedError(wrong, result, f"That failed: {result['error']}. I {slip}; the right "
-                                     f"{key} is {_show(arguments[key])} {source}, so I will retry with it.")
+                seen = any(_holds(u.data, arguments[key]) for u in uses)
+                return InjectedError(wrong, result, _reflection(self.rng, result["error"], slip, noun(key),
+                                                                _show(wrong[key]), _show(arguments[key]), seen))
         return None
+
+
+def _reflection(rng: random.Random, error: str, slip: str, noun: str, wrong: str, right: str, seen: bool) -> str:
+    """Why the call failed, in words that name the actual slip, the value sent and the right one; it says
+    where the right value comes from only when an earlier observation really holds it."""
+    source = ", as the earlier result shows" if seen else ""
+    return rng.choice((
+        f"That failed: {error}. I {slip}: I sent {wrong}, but the {noun} is {right}{source}. Retrying with it.",
+        f"The call was refused ({error}) because I {slip}. The {noun} should be {right}{source}, not {wrong}; "
+        "calling again.",
+        f"Error: {error}. My mistake: I {slip}, so I sent {wrong} instead of {right}{source}. Trying again with {right}.",
+    ))
+
+
+def _holds(data: Any, value: Any) -> bool:
+    """``value`` is somewhere in an observation: as a leaf, or inside a text (a "key: value" line)."""
+    if isinstance(data, dict):
+        return any(_holds(item, value) for item in data.values())
+    if isinstance(data, list):
+        return any(_holds(item, value) for item in data)
+    if isinstance(data, str) and isinstance(value, str):
+        return value in data
+    return type(data) is type(value) and data == value  # True is not the quantity 1
 
 
 def read_field(text: str, key: str) -> str:

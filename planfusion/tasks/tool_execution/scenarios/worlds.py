@@ -100,3 +100,14 @@ def bank_world(rng: random.Random, names: list[str]) -> dict[str, Any]:
 
 
 WORLDS = {"files": files_world, "tickets": tickets_world, "orders": orders_world, "bank": bank_world}
+
+# What the system prompt tells the agent about each world's layout: every path or rule a reference
+# program relies on without looking it up first must be stated here or in the request.
+CONVENTIONS = {
+    "files": ("Project documents live in /projects/<project>/, where a CURRENT file names the current document and "
+              "a VERSION file holds the build number; /config/backup.conf sets the backup folder, reports go to "
+              "/reports and incoming requests arrive in /inbox."),
+    "tickets": "A ticket is active while it is open or pending; agents belong to teams.",
+    "orders": "Only pending orders can be shipped or cancelled; cancelling puts the items back in stock.",
+    "bank": "Amounts are whole dollars; a frozen account can neither send nor receive money.",
+}
