@@ -176,6 +176,24 @@ def test_excluded_rows_are_never_picked_and_stay_in_the_pool(variant, seed):
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
+def test_excluding_rows_equals_removing_them_with_the_pools_density(variant):
+    """Excluded rows change no one's score: the picks are those of the pool without them, given the
+    whole pool's sigma."""
+    from planfusion.novelsum import Density
+
+    x = clustered_embeddings(2000, 32, n_clusters=20, random_state=5)
+    full = novel_select(x, 100, variant=variant, first=0)
+    exclude = full.sigma <= np.quantile(full.sigma, 0.1)  # the sparsest tenth
+    exclude[0] = False
+    kept = np.flatnonzero(~exclude)
+    density = Density(full.sigma[kept], np.zeros((len(kept), 1), dtype=np.int64), np.zeros((len(kept), 1)), 1)
+    removed = novel_select(x[kept], 100, variant=variant, first=0, density=density)
+    excluded = novel_select(x, 100, variant=variant, first=0, exclude=exclude)
+    np.testing.assert_array_equal(excluded.order, kept[removed.order])
+    np.testing.assert_allclose(excluded.scores, removed.scores, rtol=1e-12)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("seed", [0, 7, 8])
 def test_weights(variant, seed):
     x, d = pool(seed=seed)
