@@ -4,7 +4,6 @@ training files are written by ``planfusion.export``)."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -32,7 +31,7 @@ def fuse(
     params = params.for_pool(len(task_ids))
     density = embedding_density(vectors, params.k)
     guard = outlier_guard(density.sigma, exclude_sparsest)
-    params = replace(params, budget=min(params.budget, int((~guard.mask).sum())))
+    params = params.for_pool(len(task_ids), int((~guard.mask).sum()))
     mix = family_mix(families, params.budget, shares, floors, ~guard.mask)
     controls = mix.constraints() | {"exclude": guard.mask if guard.mask.any() else None, "weights": weights}
     selection = select(vectors, params, density, **controls)

@@ -20,11 +20,12 @@ class SelectionParams:
     variant: str = "magicagent"
     seed: int = 0
 
-    def for_pool(self, n_pool: int) -> "SelectionParams":
-        """The budget capped at the pool (a small family gives all it has); K must stay below the pool."""
+    def for_pool(self, n_pool: int, n_selectable: int | None = None) -> "SelectionParams":
+        """The budget capped at the pool, or at its selectable tasks when an outlier guard excludes some
+        (a small family gives all it has); K must stay below the pool."""
         if not 1 <= self.k < n_pool:
             raise ValueError(f"k={self.k} needs a pool of more than {self.k} tasks, got {n_pool}")
-        return replace(self, budget=min(self.budget, n_pool))
+        return replace(self, budget=min(self.budget, n_pool if n_selectable is None else n_selectable))
 
 
 def density_rows(task_ids: Sequence[str], vectors: np.ndarray, k: int) -> tuple[Density, list[dict[str, Any]]]:

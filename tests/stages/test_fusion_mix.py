@@ -78,6 +78,14 @@ def test_outlier_guard_excludes_the_sparsest_with_a_reason(union):
     assert report["exactness_problems"] == []
 
 
+def test_budget_is_capped_at_the_selectable_tasks(union):
+    params = SelectionParams(budget=100)
+    assert params.for_pool(100, 95).budget == 95
+    assert params.for_pool(100).budget == params.for_pool(300, 200).budget == 100
+    rows, report = fuse(IDS, FAMILIES, union, SelectionParams(budget=N), shares="pool", exclude_sparsest=0.1)
+    assert len(rows) == report["budget"] == N - 60 == sum(report["quotas"].values())
+
+
 def test_quality_weights_steer_the_fusion(union):
     weights = np.where(np.arange(N) % 2 == 0, 1.0, 0.5)
     rows, report = fuse(IDS, FAMILIES, union, SelectionParams(budget=60), weights=weights)
