@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from planfusion.tasks.record import FAMILIES
 
 CONFIG_VARIABLE = "PLANFUSION_CONFIG"
 DEFAULT_CONFIG = "planfusion.yaml"
@@ -29,6 +31,20 @@ class Variant(str, enum.Enum):
 
     magicagent = "magicagent"
     released = "released"
+
+
+class ShareMode(str, enum.Enum):
+    """How the fused set divides its budget among the families."""
+
+    free = "free"  # Eq. 1 over the union: the mix is whatever NovelSelect picks
+    pool = "pool"  # each family's share of the union
+    equal = "equal"
+    explicit = "explicit"  # fusion.family_shares
+
+
+EXCLUDE_SPARSEST = "exclude the pool's sparsest share (lowest sigma) from selection, e.g. 0.05; 0: no outlier guard"
+QUALITY_WEIGHTING = ("multiply each task's novelty by its quality weight (unverified 0.5, no reflection 0.9, "
+                     "difficulty level 1 0.8, level 2 0.9; planfusion.stages.mix.quality_weights)")
 
 
 class Section(BaseModel):
@@ -66,6 +82,8 @@ class SelectionSettings(Section):
     kappa2: float = Field(0.5, ge=0, description="density power: weight of sparse regions")
     variant: Variant = Field(Variant.magicagent, description="magicagent (MagicAgent Eq. 1) or released (authors' code)")
     seed: int = Field(0, ge=0, description="seed of the first, random pick")
+    exclude_sparsest: float = Field(0.0, ge=0, lt=0.5, description=EXCLUDE_SPARSEST)
+    quality_weighting: bool = Field(False, description=QUALITY_WEIGHTING)
 
 
 class FusionSettings(Section):
@@ -77,6 +95,37 @@ class FusionSettings(Section):
     kappa2: float = Field(0.5, ge=0, description="density power")
     variant: Variant = Field(Variant.magicagent, description="magicagent (MagicAgent Eq. 1) or released (authors' code)")
     seed: int = Field(0, ge=0, description="seed of the first, random pick")
+    shares: ShareMode = Field(
+        ShareMode.free, description="family shares of the fused set: free (Eq. 1 over the union), pool (each "
+        "family's share of the union), equal, or explicit (family_shares)")
+    family_shares: dict[str, float] = Field(
+        default_factory=dict, description="shares=explicit: family -> share (normalised; every family in the union "
+        "needs one, 0 leaves it out)")
+    family_floors: dict[str, int] = Field(
+        default_factory=dict, description="family -> minimum picks in the fused set (capped at what the family has)")
+    exclude_sparsest: float = Field(0.0, ge=0, lt=0.5, description=EXCLUDE_SPARSEST)
+    quality_weighting: bool = Field(False, description=QUALITY_WEIGHTING)
+
+    @field_validator("family_shares", "family_floors")
+    @classmethod
+    def _known_families(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(value) - set(FAMILIES))
+        if unknown:
+            raise ValueError(f"unknown families {unknown}; expected some of {list(FAMILIES)}")
+        negative = {f: v for f, v in value.items() if not v >= 0}
+        if negative:
+            raise ValueError(f"must be >= 0, got {negative}")
+        return value
+
+    @model_validator(mode="after")
+    def _explicit_needs_shares(self) -> "FusionSettings":
+        if self.shares == ShareMode.explicit and not sum(self.family_shares.values()) > 0:
+            raise ValueError("shares=explicit needs family_shares with a positive share")
+        return self
+
+    def shares_argument(self) -> str | dict[str, float]:
+        """fuse's shares: the mode, or the explicit family shares."""
+        return dict(self.family_shares) if self.shares == ShareMode.explicit else self.shares
 
 
 class PipelineSettings(Section):

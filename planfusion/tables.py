@@ -128,6 +128,21 @@ def records_by_id(con: duckdb.DuckDBPyConnection, keys: Sequence[tuple[str, str]
     return {(f, t): json.loads(r) for f, t, r in rows}
 
 
+def quality_signals(con: duckdb.DuckDBPyConnection, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The quality signals of each (family, task id), in the order of keys, for mix.quality_weights:
+    verified and tags from curated_tasks, the difficulty level from the record (None when absent)."""
+    rows = con.execute("""SELECT DISTINCT c.family, c.task_id, c.verified, c.tags,
+                                 TRY_CAST(json_extract(r.record, '$.difficulty.level') AS INTEGER)
+                          FROM curated_tasks c JOIN raw_tasks r USING (family, task_id)
+                          WHERE (c.family || chr(31) || c.task_id) IN (SELECT unnest(?::VARCHAR[]))""",
+                       [[f"{f}\x1f{t}" for f, t in keys]]).fetchall()
+    found = {(f, t): {"verified": v, "tags": list(tags or []), "level": level} for f, t, v, tags, level in rows}
+    missing = [key for key in keys if key not in found]
+    if missing:
+        raise ValueError(f"no curated row for {len(missing)} tasks, e.g. {missing[:3]}")
+    return [found[key] for key in keys]
+
+
 def count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return con.execute(f"SELECT count(*) FROM {warehouse.TABLES[table].name}").fetchone()[0]
 

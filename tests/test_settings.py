@@ -7,7 +7,9 @@ import pytest
 import yaml
 
 from planfusion.cli import main
-from planfusion.settings import PipelineSettings, SettingsError, load_settings, with_overrides
+from planfusion.settings import (
+    FusionSettings, PipelineSettings, SelectionSettings, SettingsError, load_settings, with_overrides,
+)
 
 
 def test_missing_file_gives_the_defaults_and_the_committed_file_equals_them() -> None:
@@ -53,3 +55,38 @@ def test_config_command_persists_validated_values(tmp_path: Path, monkeypatch: p
     before = path.read_text()
     assert main(["config", "selection.variant=foo"]) == 2
     assert "selection.variant" in capsys.readouterr().err and path.read_text() == before
+
+
+def test_mix_settings_default_to_todays_behaviour_and_are_checked():
+    fusion, selection = FusionSettings(), SelectionSettings()
+    assert (fusion.shares, fusion.family_shares, fusion.family_floors) == ("free", {}, {})
+    assert fusion.exclude_sparsest == selection.exclude_sparsest == 0.0
+    assert not fusion.quality_weighting and not selection.quality_weighting
+    explicit = with_overrides(PipelineSettings(), "fusion", {"shares": "explicit", "family_shares": {
+        "decomposition": 1, "scheduling": 1, "tool_execution": 2}})
+    assert explicit.shares_argument() == {"decomposition": 1.0, "scheduling": 1.0, "tool_execution": 2.0}
+    assert fusion.shares_argument() == "free"
+    bad_values = [
+        ({"shares": "explicit"}, "shares=explicit needs family_shares"),
+        ({"family_shares": {"cooking": 1}}, r"family_shares: .*unknown families \['cooking'\]"),
+        ({"family_floors": {"scheduling": -2}}, r"family_floors: .*must be >= 0"),
+        ({"exclude_sparsest": 0.5}, "exclude_sparsest"),
+        ({"shares": "fair"}, "shares"),
+    ]
+    for bad, message in bad_values:
+        with pytest.raises(SettingsError, match=message):
+            with_overrides(PipelineSettings(), "fusion", bad)
+
+
+def test_mix_settings_work_as_launchpad_config() -> None:
+    """Dagster config types: an Enum-based str, dicts of str to float / int, a bounded float."""
+    from assets.settings import launchpad_config
+
+    fusion_config = launchpad_config("fusion")
+    fusion_config.to_config_schema()
+    config = fusion_config(shares="pool", family_floors={"scheduling": 3}, exclude_sparsest=0.05)
+    overrides = {k: v for k, v in config.model_dump(mode="json").items() if v is not None}
+    fusion = with_overrides(PipelineSettings(), "fusion", overrides)
+    assert (fusion.shares, fusion.family_floors, fusion.exclude_sparsest) == ("pool", {"scheduling": 3}, 0.05)
+    with pytest.raises(ValueError, match="exclude_sparsest"):
+        launchpad_config("selection")(exclude_sparsest=0.7)

@@ -255,14 +255,18 @@ class SelectionKernels:
             _address(exact, "exact", _F64, *hot, out=True), ids_address, self.score,
         )  # fmt: skip
 
-    def contenders(self, best: float, cap: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    def contenders(
+        self, best: float, cap: int, bounds: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, bool]:
         """The cold candidates (not hot, bound above -inf) whose bound is >= best: the ``cap`` (>= 1)
         highest in decreasing bound (equal bounds: lower index first), their bounds, and whether more
-        than ``cap`` qualified."""
+        than ``cap`` qualified. bounds: (N,) float64 to rank instead of the bound score array (the
+        weighted bounds of a weighted selection)."""
         cap = _integer(cap, "cap")
         if cap < 1:  # the C heap starts from bounds[0]
             raise ValueError(f"cap must be >= 1, got {cap}")
-        rows, bounds = np.empty(cap, dtype=_I64), np.empty(cap)
-        total = _lib.pf_contenders(self.n, self.score, self.hot, best, cap, rows.ctypes.data, bounds.ctypes.data)
+        score = self.score if bounds is None else _address(bounds, "bounds", _F64, (self.n,), ("N",))
+        rows, found_bounds = np.empty(cap, dtype=_I64), np.empty(cap)
+        total = _lib.pf_contenders(self.n, score, self.hot, best, cap, rows.ctypes.data, found_bounds.ctypes.data)
         found = min(total, cap)
-        return rows[:found], bounds[:found], total > cap
+        return rows[:found], found_bounds[:found], total > cap

@@ -24,6 +24,11 @@ How it stays exact without rescanning (lazy greedy with proven upper bounds):
   exact score, so dropping one never changes a pick. Ties go to the lowest index. Nothing is
   truncated or approximated: the picks equal those of rescanning everything (tests check this
   against a float64 brute force).
+- Mix controls keep the greedy exact among what is eligible. A row that may not be picked (excluded,
+  or its group's quota full) is made unavailable like a picked row: bound -inf, out of the hot set,
+  so no pass scores or offers it again. With weights w in (0, 1] each pick is the arg-max of w * v:
+  hot rows compare w * exact, and contenders are ranked by w * bound, a bound on w * v since w > 0;
+  a promoted row then carries w * exact below the best, so it does not come back in the same step.
 - The loops that touch every candidate or every pick of a row (distances, bound update, promotion,
   hot-set update, choice of contenders) are compiled (kernels.py), the passes over the pool on
   THREADS threads; this module keeps the state and the logic.
@@ -44,6 +49,7 @@ from planfusion.novelsum.validation import (
     METRICS,
     check_budget,
     check_kappas,
+    check_mix,
     check_variant,
     distance_matrix,
     unit_embeddings,
@@ -69,13 +75,15 @@ class Selection:
     """The outcome of NovelSelect.
 
     order: (B,) pool indices in pick order; scores: (B,) novelty of each pick at the step it was
-    picked (0 for the first pick); sigma: (N,) density factors of the pool;
+    picked (0 for the first pick); weighted_scores: (B,) the weighted novelty w * v each pick won
+    with (equal to scores without weights); sigma: (N,) density factors of the pool;
     contributors / contributions: (B, C) the selected samples (pool indices, -1 where fewer than C
     existed) whose terms made up most of each pick's score, and those terms.
     """
 
     order: np.ndarray
     scores: np.ndarray
+    weighted_scores: np.ndarray
     sigma: np.ndarray
     contributors: np.ndarray
     contributions: np.ndarray
@@ -150,15 +158,50 @@ def _contender_cutoff(best: float) -> float:
     return best - abs(best) * COOL_MARGIN
 
 
-def _first_pick(first: int | None, random_state: int | np.random.Generator | None, n: int) -> tuple[int, int | None]:
+def _first_pick(
+    first: int | None, random_state: int | np.random.Generator | None, eligible: np.ndarray
+) -> tuple[int, int | None]:
+    """The given first pick (checked to be eligible), or one drawn uniformly from the eligible rows
+    (all rows: the same draw as integers(n))."""
+    n = len(eligible)
     if first is not None:
         if int(first) != first or not 0 <= first < n:
             raise ValueError(f"first pick must be a pool index in [0, {n}), got {first!r}")
+        if not eligible[int(first)]:
+            raise ValueError(f"first pick {first} is excluded or in a group that may not be picked first")
         return int(first), None
+    rows = np.flatnonzero(eligible)
     if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(n)), None
+        return int(rows[random_state.integers(len(rows))]), None
     seed = 0 if random_state is None else int(random_state)
-    return int(np.random.default_rng(seed).integers(n)), seed
+    return int(rows[np.random.default_rng(seed).integers(len(rows))]), seed
+
+
+class _Quotas:
+    """Which groups may still be picked from: a group closes when it reaches its quota, and once the
+    picks left equal the picks still owed to floors, every group at or above its floor closes (its
+    quota drops to its count), so the rest go to the groups below their floors. Every step still
+    takes the arg-max among the eligible rows."""
+
+    def __init__(self, groups: np.ndarray, quotas: np.ndarray | None, floors: np.ndarray | None, budget: int):
+        n_groups = len(quotas if quotas is not None else floors)
+        self.groups, self.budget = groups, budget
+        self.quota = np.full(n_groups, budget, dtype=np.int64) if quotas is None else quotas.copy()
+        self.floor = np.zeros(n_groups, dtype=np.int64) if floors is None else floors
+        self.count = np.zeros(n_groups, dtype=np.int64)
+        self.closed = np.zeros(n_groups, dtype=bool)
+
+    def closing(self, made: int) -> np.ndarray:
+        """The groups that close now, after ``made`` picks (the last one counted with add)."""
+        owed = int(np.maximum(self.floor - self.count, 0).sum())
+        if owed and owed == self.budget - made:
+            np.minimum(self.quota, np.maximum(self.count, self.floor), out=self.quota)
+        newly = (self.count >= self.quota) & ~self.closed
+        self.closed |= newly
+        return np.flatnonzero(newly)
+
+    def add(self, pick: int) -> None:
+        self.count[self.groups[pick]] += 1
 
 
 def novel_select(
@@ -175,14 +218,27 @@ def novel_select(
     n_contributors: int = 3,
     density: Density | None = None,
     progress: Progress | None = None,
+    groups: np.ndarray | None = None,
+    quotas: np.ndarray | None = None,
+    floors: np.ndarray | None = None,
+    exclude: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> Selection:
     """Select ``budget`` samples from the pool by NovelSelect.
 
     data: (N, D) embeddings (L2-normalised here; cosine distance) or, with metric="precomputed",
     an (N, N) distance matrix. first: the first pick's index; if None a random pick drawn with
-    ``random_state`` (the seed is recorded). density: reuse the density factors of this same pool
-    (sigma (N,), neighbours and distances (N, density.k); checked, ``k`` is then unused); if None
-    they are computed with ``k`` neighbours.
+    ``random_state`` among the eligible rows (the seed is recorded). density: reuse the density
+    factors of this same pool (sigma (N,), neighbours and distances (N, density.k); checked, ``k`` is
+    then unused); if None they are computed with ``k`` neighbours.
+
+    Mix controls (all None: Eq. 1 exactly as without them). Each pick is the arg-max of the
+    (weighted) novelty among the eligible rows, lowest index among equals:
+    groups: (N,) int labels in [0, G), with quotas: (G,) the most picks per group, and/or floors:
+    (G,) the fewest (the picks left go only to groups below their floors once they are all owed;
+    see _Quotas). A budget the quotas or floors cannot meet is refused (ValueError), not cut.
+    exclude: (N,) bool, rows never picked that stay in the pool (density and the scores of others
+    unchanged). weights: (N,) in (0, 1], each candidate's novelty is multiplied by its weight.
     """
     check_variant(variant)
     check_kappas(kappa1, kappa2)
@@ -198,16 +254,20 @@ def novel_select(
         density = embedding_density(unit, k, unit=True) if density is None else check_density(density, len(pool))
     n = len(pool)
     budget = check_budget(budget, n)
-    first_pick, first_seed = _first_pick(first, random_state, n)
-    return _LazyGreedy(pool, density, budget, kappa1, kappa2, variant, n_contributors, progress).run(
-        first_pick, first_seed
-    )
+    groups, quotas, floors, selectable, weights = check_mix(n, budget, groups, quotas, floors, exclude, weights)
+    mix = None if groups is None else _Quotas(groups, quotas, floors, budget)
+    greedy = _LazyGreedy(pool, density, budget, kappa1, kappa2, variant, n_contributors, progress, weights, mix)
+    eligible = greedy.close(0, selectable)
+    first_pick, first_seed = _first_pick(first, random_state, eligible)
+    return greedy.run(first_pick, first_seed)
 
 
 class _LazyGreedy:
     """Exact scores for a hot set of contenders, updated per pick; upper bounds for the rest."""
 
-    def __init__(self, pool, density, budget, kappa1, kappa2, variant, n_contributors, progress):
+    def __init__(
+        self, pool, density, budget, kappa1, kappa2, variant, n_contributors, progress, weights=None, mix=None
+    ):
         self.pool, self.density, self.budget = pool, density, budget
         self.kappa1, self.kappa2, self.variant = float(kappa1), float(kappa2), variant
         self.n_contributors, self.progress = n_contributors, progress
@@ -226,6 +286,9 @@ class _LazyGreedy:
         self._first_buckets()
         self.score = np.zeros(n)  # hot: exact score sum; cold: an upper bound on it
         self.available = np.ones(n, dtype=bool)
+        self.weights = weights  # (N,) novelty multipliers in (0, 1], or None
+        self.weighted_bounds = None if weights is None else np.empty(n)
+        self.mix: _Quotas | None = mix
         self.hot = np.zeros(n, dtype=bool)
         # hot rows 0..n_hot-1: pool id, and per pick u its key, term and rank in that row's ordering
         self.n_hot = 0
@@ -246,6 +309,26 @@ class _LazyGreedy:
             score=self.score, hot=self.hot, matrix=self.dist.matrix, staged=self.dist.staged,
             sorted_picks=self.sorted_picks, known=self.known, g=self.g, stairs=self.stairs, threads=THREADS,
         )  # fmt: skip
+
+    def _weighted(self, exact, rows):
+        """The exact score sums of the pool rows ``rows`` times their weights (unchanged without weights)."""
+        return exact if self.weights is None else exact * self.weights[rows]
+
+    def close(self, made: int, selectable: np.ndarray | None = None) -> np.ndarray:
+        """Make the rows that may no longer be picked unavailable (bound -inf, out of the hot set):
+        those not ``selectable`` and those of the groups that close after ``made`` picks. Returns the
+        available mask."""
+        shut = None if selectable is None else self.available & ~selectable
+        closing = [] if self.mix is None else self.mix.closing(made)
+        if len(closing):
+            in_closing = self.available & np.isin(self.mix.groups, closing)
+            shut = in_closing if shut is None else shut | in_closing
+        if shut is not None and shut.any():
+            self.available &= ~shut
+            self.score[shut] = -np.inf
+            if self.n_hot:
+                self._drop_hot(np.flatnonzero(shut[self.hot_ids[: self.n_hot]]))
+        return self.available
 
     def _keys_terms(self, d: np.ndarray, rows: np.ndarray | slice, t: int | slice) -> tuple[np.ndarray, np.ndarray]:
         """Ranking keys and terms from distances d of pool rows to the picks at positions t (an index or
@@ -373,8 +456,9 @@ class _LazyGreedy:
         exact = self.kernels.promote(rows, t, self.dist.flushed)
         self.score[rows] = exact
         self.promoted += len(rows)
-        best = max(best, float(exact.max()))
-        near = exact >= _contender_cutoff(best)
+        weighted = self._weighted(exact, rows)
+        best = max(best, float(weighted.max()))
+        near = weighted >= _contender_cutoff(best)
         if near.any():
             rows, exact = rows[near], exact[near]
             keys, terms = self._keys_terms(self.dist.rows(rows, t), rows, slice(0, t))
@@ -397,7 +481,8 @@ class _LazyGreedy:
         """Drop the lowest contenders until m more rows fit under the memory cap."""
         excess = self.n_hot + m - self.max_hot
         if excess > 0:
-            self._drop_hot(np.argpartition(self.exact[: self.n_hot], excess - 1)[:excess])
+            exact = self._weighted(self.exact[: self.n_hot], self.hot_ids[: self.n_hot])
+            self._drop_hot(np.argpartition(exact, excess - 1)[:excess])
             self.evicted += excess
 
     def _drop_hot(self, rows: np.ndarray) -> None:
@@ -417,10 +502,11 @@ class _LazyGreedy:
 
     def _cool_down(self, best: float) -> None:
         """Hand contenders that fell well behind back to the bounds (which start from their exact score)."""
-        self._drop_hot(np.flatnonzero(self.exact[: self.n_hot] < _contender_cutoff(best)))
+        exact = self._weighted(self.exact[: self.n_hot], self.hot_ids[: self.n_hot])
+        self._drop_hot(np.flatnonzero(exact < _contender_cutoff(best)))
 
     def _next_pick(self, t: int) -> int:
-        """The available candidate with the largest exact score (lowest index among equals).
+        """The available candidate with the largest exact (weighted) score (lowest index among equals).
 
         Cold candidates whose bound reaches the best exact score are promoted in bound order, in
         batches, until the next bound falls below the best exact score seen so far. The pool is
@@ -430,18 +516,25 @@ class _LazyGreedy:
             best, evicted = self._best_hot(), self.evicted
             # with no exact score yet every bound qualifies: one batch first gives a score to beat
             cap = PROMOTE_BATCH if best == -np.inf else CONTENDERS
-            contenders, bounds, limited = self.kernels.contenders(best, cap)
+            if self.weights is None:
+                contenders, bounds, limited = self.kernels.contenders(best, cap)
+            else:  # w * bound >= w * v: the bounds of the weighted scores (-inf stays -inf)
+                np.multiply(self.score, self.weights, out=self.weighted_bounds)
+                contenders, bounds, limited = self.kernels.contenders(best, cap, self.weighted_bounds)
             for lo in range(0, len(contenders), PROMOTE_BATCH):
                 if bounds[lo] < best:
                     limited = False
                     break
                 best = self._promote(np.sort(contenders[lo : lo + PROMOTE_BATCH]), t, best)
             if not limited and self.evicted == evicted:
-                ids, exact = self.hot_ids[: self.n_hot], self.exact[: self.n_hot]
+                ids = self.hot_ids[: self.n_hot]
+                exact = self._weighted(self.exact[: self.n_hot], ids)
                 return int(ids[exact == exact.max()].min())
 
     def _best_hot(self) -> float:
-        return float(self.exact[: self.n_hot].max()) if self.n_hot else -np.inf
+        if not self.n_hot:
+            return -np.inf
+        return float(self._weighted(self.exact[: self.n_hot], self.hot_ids[: self.n_hot]).max())
 
     def _contributors(self, x: int, t: int) -> tuple[np.ndarray, np.ndarray]:
         """The picks whose weighted terms (term * rank^-kappa1, as scoring.ranked_terms) make up most
@@ -461,7 +554,7 @@ class _LazyGreedy:
 
     def run(self, first_pick: int, first_seed: int | None) -> Selection:
         budget = self.budget
-        scores = np.zeros(budget)
+        scores, weighted_scores = np.zeros(budget), np.zeros(budget)
         contributors = np.full((budget, self.n_contributors), -1, dtype=np.int64)
         contributions = np.zeros((budget, self.n_contributors))
         start = time.perf_counter()
@@ -474,17 +567,22 @@ class _LazyGreedy:
                 self._drop_hot(np.flatnonzero(self.hot_ids[: self.n_hot] == pick))
             if t + 1 == budget:
                 break
+            if self.mix is not None:
+                self.mix.add(pick)
+                self.close(t + 1)
             self._add_pick(t)
             pick = self._next_pick(t + 1)
             sums = self.score[pick]
             scores[t + 1] = sums / (t + 1) if self.variant == "released" else sums
+            weighted_scores[t + 1] = self._weighted(scores[t + 1], pick)
             contributors[t + 1], contributions[t + 1] = self._contributors(pick, t + 1)
-            self._cool_down(sums)
+            self._cool_down(self._weighted(sums, pick))
             if self.progress is not None:
                 self.progress(t + 2, budget, time.perf_counter() - start)
         return Selection(
             order=self.order,
             scores=scores,
+            weighted_scores=weighted_scores,
             sigma=self.density.sigma,
             contributors=contributors,
             contributions=contributions,

@@ -94,3 +94,75 @@ def distance_matrix(distances: np.ndarray, *, atol: float = 1e-9) -> np.ndarray:
         i = int(np.flatnonzero(np.abs(np.diag(d)) > atol)[0])
         raise ValueError(f"distance matrix must have a zero diagonal, d[{i},{i}]={d[i, i]}")
     return d
+
+
+def _group_counts(value, name: str) -> np.ndarray:
+    """A per-group count array: 1-D, integers >= 0."""
+    a = np.asarray(value)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array (G,) with one entry per group, got shape {a.shape}")
+    if not np.issubdtype(a.dtype, np.integer):
+        raise TypeError(f"{name} must be an integer array (picks per group), got dtype {a.dtype}")
+    if (a < 0).any():
+        g = int(np.argmax(a < 0))
+        raise ValueError(f"{name} must be >= 0, got {a[g]} for group {g}")
+    return a.astype(np.int64)
+
+
+def check_mix(
+    n: int, budget: int, groups=None, quotas=None, floors=None, exclude=None, weights=None
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None, np.ndarray, np.ndarray | None]:
+    """NovelSelect's mix controls, checked against a pool of n and the budget: (groups, quotas, floors,
+    selectable, weights), with selectable the (N,) complement of exclude. The budget must be reachable:
+    picks per group are limited by its quota and its selectable rows, and floors must fit the budget,
+    the quota and the group's selectable rows; a selection that cannot meet them is refused before it starts."""
+    if exclude is None:
+        selectable = np.ones(n, dtype=bool)
+    else:
+        selectable = ~check_array(exclude, "exclude", (n,), "(N,)", np.bool_, "for this pool")
+    if weights is not None:
+        w = np.asarray(weights)
+        if w.dtype == np.bool_ or not np.issubdtype(w.dtype, np.number):
+            raise TypeError(f"weights must be a float array, got dtype {w.dtype}")
+        w = check_array(w.astype(np.float64), "weights", (n,), "(N,)", np.floating, "for this pool")
+        bad = ~(np.isfinite(w) & (w > 0) & (w <= 1))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(f"weights must be in (0, 1], got {w[i]} at index {i}")
+        weights = w
+    if groups is None:
+        if quotas is not None or floors is not None:
+            raise ValueError("quotas and floors need groups: (N,) group labels")
+        if selectable.sum() < budget:
+            raise ValueError(f"exclude leaves {selectable.sum()} selectable samples, fewer than the budget {budget}")
+        return None, None, None, selectable, weights
+    if quotas is None and floors is None:
+        raise ValueError("groups need quotas or floors (per group: the most or the fewest picks)")
+    quotas = None if quotas is None else _group_counts(quotas, "quotas")
+    floors = None if floors is None else _group_counts(floors, "floors")
+    if quotas is not None and floors is not None and len(quotas) != len(floors):
+        raise ValueError(f"quotas and floors must have one entry per group, got {len(quotas)} and {len(floors)}")
+    n_groups = len(quotas if quotas is not None else floors)
+    labels = np.asarray(groups)
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"groups must be an integer array (group labels), got dtype {labels.dtype}")
+    labels = check_array(labels, "groups", (n,), "(N,)", np.integer, "for this pool").astype(np.int64)
+    if n and (labels.min() < 0 or labels.max() >= n_groups):
+        i = int(np.argmax((labels < 0) | (labels >= n_groups)))
+        raise ValueError(f"groups must be labels in [0, {n_groups}) (one per quota), got {labels[i]} at index {i}")
+    rows = np.bincount(labels[selectable], minlength=n_groups)
+    reachable = rows if quotas is None else np.minimum(quotas, rows)
+    if reachable.sum() < budget:
+        raise ValueError(
+            f"the quotas allow at most {reachable.sum()} picks (per group the smaller of its quota and its "
+            f"selectable samples), fewer than the budget {budget}: raise the quotas or lower the budget"
+        )
+    if floors is not None:
+        short = np.flatnonzero(floors > reachable)
+        if len(short):
+            g = int(short[0])
+            raise ValueError(f"group {g} has a floor of {floors[g]} picks but its quota and selectable samples "
+                             f"allow only {reachable[g]}")
+        if floors.sum() > budget:
+            raise ValueError(f"the floors add up to {floors.sum()} picks, more than the budget {budget}")
+    return labels, quotas, floors, selectable, weights

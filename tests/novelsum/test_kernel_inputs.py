@@ -183,6 +183,10 @@ def test_update_hot_checks(change, error, message):
 def test_contenders_needs_room_for_one():
     with pytest.raises(ValueError, match="cap must be >= 1, got 0"):
         bind().contenders(0.0, 0)
+    with pytest.raises(ValueError, match=r"bounds must have shape \(N,\) = \(50,\), got \(49,\)"):
+        bind().contenders(0.0, 1, np.zeros(N - 1))
+    with pytest.raises(TypeError, match="bounds must be float64, got float32"):
+        bind().contenders(0.0, 1, np.zeros(N, dtype=np.float32))
 
 
 

@@ -37,6 +37,11 @@ def test_contenders_are_the_highest_cold_bounds_lowest_index_first():
         assert rows.tolist() == expected.tolist()
         assert bounds.tolist() == score[expected].tolist()
         assert limited == (len(eligible) > cap)
+    weighted = score * rng.uniform(0.1, 1.0, n)  # other bounds, same hot rows: ranked instead of score
+    rows, bounds, _ = kernels.contenders(0.2, 64, weighted)
+    eligible = np.flatnonzero(~hot & (weighted >= 0.2) & np.isfinite(weighted))
+    assert rows.tolist() == eligible[np.lexsort((eligible, -weighted[eligible]))][:64].tolist()
+    assert bounds.tolist() == weighted[rows].tolist()
 
 
 @pytest.mark.parametrize("released", [False, True])
