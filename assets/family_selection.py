@@ -12,6 +12,7 @@ from assets.spec import stage_asset
 from assets.warehouse_io import connection, preview, provenance, table_metadata, with_provenance
 from planfusion import tables, warehouse
 from planfusion.report import family_inputs
+from planfusion.stages.mix import outlier_guard, quality_weights
 from planfusion.stages.selection import SelectionParams, density_from_rows, first_picks_are_argmax, select, selection_rows
 
 SelectionConfig = launchpad_config("selection")
@@ -37,19 +38,24 @@ def family_selection(context: dg.AssetExecutionContext, config: SelectionConfig,
     with connection(duckdb) as con:
         task_ids, vectors = tables.family_vectors(con, family)
         stored = tables.density_rows(con, family)
-    rows, problems, params, seconds = [], [], None, 0.0
+        signals = tables.quality_signals(con, [(family, t) for t in task_ids]) if asked.quality_weighting else []
+    rows, problems, params, seconds, excluded = [], [], None, 0.0, []
     if task_ids:
         density = density_from_rows(task_ids, stored)
+        guard = outlier_guard(density.sigma, asked.exclude_sparsest)
+        weights = quality_weights(signals) if asked.quality_weighting else None
+        controls = {"exclude": guard.mask if guard.mask.any() else None, "weights": weights}
         params = SelectionParams(asked.budget, density.k, asked.kappa1, asked.kappa2, asked.variant, asked.seed)
-        params = params.for_pool(len(task_ids))
+        params = params.for_pool(len(task_ids), int((~guard.mask).sum()))
         start = time.perf_counter()
-        selection = select(vectors, params, density, selection_progress(context, family))
+        selection = select(vectors, params, density, selection_progress(context, family), **controls)
         seconds = time.perf_counter() - start
         rows = selection_rows(task_ids, selection)
-        problems = first_picks_are_argmax(vectors, density.sigma, selection.order, params)
-        for row in rows:
+        problems = first_picks_are_argmax(vectors, density.sigma, selection.order, params, **controls)
+        for row, i in zip(rows, selection.order):
             row.update(variant=params.variant, budget=params.budget, k=params.k, kappa1=params.kappa1,
-                       kappa2=params.kappa2, seed=params.seed)
+                       kappa2=params.kappa2, seed=params.seed, quality_weight=1.0 if weights is None else float(weights[i]))
+        excluded = guard.rows(task_ids, density.sigma)
     else:
         context.log.warning(f"{family}: no kept tasks: the family's selection is emptied and fusion goes on without it")
     effective = settings.lineage(asked, overrides, k=params.k if params else None,
@@ -57,6 +63,7 @@ def family_selection(context: dg.AssetExecutionContext, config: SelectionConfig,
     stamp = provenance(context, effective | {"budget_requested": asked.budget})
     with connection(duckdb) as con:
         warehouse.replace_rows(con, "family_selection", with_provenance(rows, family, stamp), family=family)
+        warehouse.replace_rows(con, "selection_exclusions", with_provenance(excluded, family, stamp), family=family)
         total = tables.count_rows(con, "family_selection")
         version = tables.data_version(con, "family_selection", family)
         report_inputs = family_inputs(con, family)
@@ -66,6 +73,7 @@ def family_selection(context: dg.AssetExecutionContext, config: SelectionConfig,
         metadata=table_metadata("family_selection", len(rows), total, {
             "pool": len(task_ids),
             "selected": len(rows),
+            "excluded_by_outlier_guard": len(excluded),
             "seconds": round(seconds, 3),
             "parameters": dg.MetadataValue.json(stamp["params"]),
             "preview": preview(rows, ["pick_step", "task_id", "novelty", "contributor_ids"]),

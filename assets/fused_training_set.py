@@ -15,6 +15,7 @@ from planfusion import tables, warehouse
 from planfusion.report import fused_inputs
 from planfusion.export import build_examples, write_exports
 from planfusion.stages.fusion import fuse
+from planfusion.stages.mix import quality_weights
 from planfusion.stages.selection import SelectionParams
 from planfusion.tasks import FAMILIES
 
@@ -54,6 +55,7 @@ def fused_training_set(context: dg.AssetExecutionContext, config: FusionConfig, 
         _refuse_mixed_generations(context, {f: p for f in FAMILIES if (p := tables.family_problems(con, f))})
         task_ids, families, vectors = tables.selected_vectors(con)
         family_step = tables.family_pick_steps(con)
+        signals = tables.quality_signals(con, list(zip(families, task_ids))) if asked.quality_weighting else []
         with_kept = tables.families_with_kept_tasks(con)
     try:
         params = SelectionParams(asked.budget, asked.k, asked.kappa1, asked.kappa2, asked.variant,
@@ -62,14 +64,16 @@ def fused_training_set(context: dg.AssetExecutionContext, config: FusionConfig, 
         raise dg.Failure(f"fusion over {len(task_ids)} selected tasks: {exc}: lower fusion.k in planfusion.yaml "
                          "or select more per family", allow_retries=False) from None
     start = time.perf_counter()
-    rows, report = fuse(task_ids, families, vectors, params)
+    rows, report = fuse(task_ids, families, vectors, params, shares=asked.shares_argument(),
+                        floors=asked.family_floors or None, exclude_sparsest=asked.exclude_sparsest,
+                        weights=quality_weights(signals) if asked.quality_weighting else None)
     seconds = time.perf_counter() - start
     for row in rows:
         row.update(family_pick_step=family_step[(row["family"], row["task_id"])], variant=params.variant,
                    seed=params.seed)
     context.log.info(f"fused {len(rows)} of {len(task_ids)} in {seconds:.1f}s: {report['family_counts']}")
-    stamp = provenance(context, settings.lineage(asked, overrides, budget=params.budget)
-                       | {"budget_requested": asked.budget})
+    stamp = provenance(context, settings.lineage(asked, overrides, budget=report["budget"])
+                       | {"budget_requested": asked.budget, "quotas": report["quotas"], "floors": report["floors"]})
     with connection(duckdb) as con:
         records = tables.records_by_id(con, [(row["family"], row["task_id"]) for row in rows])
     examples, dropped = build_examples((records[(row["family"], row["task_id"])], row) for row in rows)
@@ -79,6 +83,7 @@ def fused_training_set(context: dg.AssetExecutionContext, config: FusionConfig, 
             context.log.warning(f"{row['task_id']}: not exported: {row['export_error']}")
     with connection(duckdb) as con:
         warehouse.replace_rows(con, "fused_training_set", with_provenance(rows, None, stamp))
+        warehouse.replace_rows(con, "fusion_exclusions", with_provenance(report["excluded"], None, stamp))
         version = tables.data_version(con, "fused_training_set")
         report_inputs = fused_inputs(con)
     files = write_exports(examples, paths.exports)
@@ -92,6 +97,9 @@ def fused_training_set(context: dg.AssetExecutionContext, config: FusionConfig, 
             "novelsum_random_same_size": report["novelsum_random"],
             "novelsum_union": report["novelsum_union"],
             "pool": report["pool"],
+            "pool_family_shares": dg.MetadataValue.json(report["pool_family_shares"]),
+            "share_mode": str(report["shares"]),
+            "excluded_by_outlier_guard": len(report["excluded"]),
             "exported": len(examples),
             "not_exported": dg.MetadataValue.json(dropped),
             "seconds": round(seconds, 3),

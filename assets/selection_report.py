@@ -10,12 +10,16 @@ from typing import Any
 import dagster as dg
 
 from planfusion.report import ReportInputs, flat_metrics, markdown_card, render_plots
+from planfusion.report.geometry import ISOLATION_NEIGHBOURS
 
 
 def report_metadata(context: dg.AssetExecutionContext, inputs: ReportInputs | None) -> dict[str, Any]:
     """Metadata entries of the report of the just written selection (none for an empty selection)."""
     if inputs is None:
         return {}
+    if len(inputs.embeddings) <= ISOLATION_NEIGHBOURS:
+        return {"report": dg.MetadataValue.md(f"No selection report: the pool has {len(inputs.embeddings)} tasks, "
+                                              f"its neighbour statistics need more than {ISOLATION_NEIGHBOURS}.")}
     start = time.perf_counter()
     report = inputs.report()
     card = markdown_card(report, render_plots(report))

@@ -59,15 +59,20 @@ def task_lineage(con: duckdb.DuckDBPyConnection, task_id: str) -> list[dict[str,
             density["neighbours"] = _pairs(density.pop("neighbour_ids"), density.pop("neighbour_distances"), "distance")
         picks = {}
         for stage, sql in (
-            ("family_selection", """SELECT pick_step AS step, novelty, contributor_ids, contributions, variant, run_id,
-                                           params FROM family_selection WHERE family = ? AND task_id = ?"""),
-            ("fusion", """SELECT fusion_step AS step, novelty, contributor_ids, contributions, variant, sigma, run_id,
-                                 params FROM fused_training_set WHERE family = ? AND task_id = ?"""),
+            ("family_selection", """SELECT pick_step AS step, novelty, quality_weight, weighted_novelty,
+                                           contributor_ids, contributions, variant, run_id, params
+                                    FROM family_selection WHERE family = ? AND task_id = ?"""),
+            ("fusion", """SELECT fusion_step AS step, novelty, quality_weight, weighted_novelty, contributor_ids,
+                                 contributions, variant, sigma, exported, export_error, run_id, params
+                          FROM fused_training_set WHERE family = ? AND task_id = ?"""),
         ):
             pick = _one(con, sql, key)
             if pick:
                 pick["top_contributors"] = _pairs(pick.pop("contributor_ids"), pick.pop("contributions"), "contribution")
             picks[stage] = pick
+        for stage, table in (("family_selection", "selection_exclusions"), ("fusion", "fusion_exclusions")):
+            excluded = _one(con, f"SELECT sigma, reason, run_id FROM {table} WHERE family = ? AND task_id = ?", key)
+            picks[f"{stage}_excluded"] = excluded
         chains.append({"task_id": task_id, "family": family, "source": source, "curation": curation,
                        "embedding": embedding, "density": density, **picks})
     return chains
@@ -87,10 +92,17 @@ def _source_line(source: dict[str, Any]) -> str:
     return text + (f"; also in {', '.join(elsewhere)}" if elsewhere else "")
 
 
-def _pick_lines(name: str, pick: dict[str, Any] | None, reached: bool) -> list[str]:
+def _pick_lines(name: str, pick: dict[str, Any] | None, reached: bool, excluded: dict[str, Any] | None) -> list[str]:
     if pick is None:
+        if excluded is not None:
+            return [f"{name}: excluded: {excluded['reason']}   run {excluded['run_id']}"]
         return [f"{name}: not picked" if reached else f"{name}: not a candidate"]
-    lines = [f"{name}: step {pick['step']} ({pick['variant']}), novelty {pick['novelty']:.6g}   run {pick['run_id']}"]
+    weight = pick.get("quality_weight")
+    weighted = f", quality weight {weight:.3g}" if weight is not None and weight != 1.0 else ""
+    lines = [f"{name}: step {pick['step']} ({pick['variant']}), novelty {pick['novelty']:.6g}{weighted}"
+             f"   run {pick['run_id']}"]
+    if pick.get("exported") is False:
+        lines.append(f"  not exported: {pick['export_error']}")
     if not pick["top_contributors"]:
         lines.append("  first pick: no selected samples yet")
     lines += [f"  contributor {c['task_id']}  {c['contribution']:.6g}" for c in pick["top_contributors"]]
@@ -119,8 +131,8 @@ def render(chain: dict[str, Any]) -> str:
         lines.append(f"density: sigma {density['sigma']:.6g} from K={density['k']} neighbours   run {density['run_id']}")
         lines += [f"  neighbour {n['task_id']}  distance {n['distance']:.6g}" for n in density["neighbours"]]
     candidate = bool(curation and curation["kept"] and density)
-    lines += _pick_lines("family selection", chain["family_selection"], candidate)
-    lines += _pick_lines("fusion", chain["fusion"], chain["family_selection"] is not None)
+    lines += _pick_lines("family selection", chain["family_selection"], candidate, chain["family_selection_excluded"])
+    lines += _pick_lines("fusion", chain["fusion"], chain["family_selection"] is not None, chain["fusion_excluded"])
     return "\n".join(lines)
 
 

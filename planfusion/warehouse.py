@@ -149,6 +149,8 @@ TABLES: dict[str, Table] = {
                 ("task_id", "VARCHAR", "density_factors.task_id"),
                 ("pick_step", "INTEGER", "1-based step at which the task was picked"),
                 ("novelty", "DOUBLE", "v(x | S) when picked (0 for the first, seeded random pick)"),
+                ("quality_weight", "DOUBLE", "weight in (0, 1] from the task's quality signals (1 without quality weighting)"),
+                ("weighted_novelty", "DOUBLE", "quality_weight * novelty: what the pick won with"),
                 ("contributor_ids", "VARCHAR[]", "already-selected tasks with the largest terms in that score"),
                 ("contributions", "DOUBLE[]", "their terms"),
                 ("variant", "VARCHAR", "magicagent (MagicAgent Eq. 1) or released (the authors' code)"),
@@ -161,6 +163,29 @@ TABLES: dict[str, Table] = {
             + PROVENANCE,
         ),
         Table(
+            "selection_exclusions",
+            "Kept tasks the family selection may not pick (outlier guard), and why.",
+            [
+                ("family", "VARCHAR", "task family"),
+                ("task_id", "VARCHAR", "density_factors.task_id"),
+                ("sigma", "DOUBLE", "its density factor"),
+                ("reason", "VARCHAR", "why it was excluded"),
+            ]
+            + PROVENANCE,
+        ),
+        Table(
+            "fusion_exclusions",
+            "Family picks the fusion may not pick (outlier guard on the union), and why.",
+            [
+                ("family", "VARCHAR", "task family"),
+                ("task_id", "VARCHAR", "family_selection.task_id"),
+                ("sigma", "DOUBLE", "its density factor on the union"),
+                ("reason", "VARCHAR", "why it was excluded"),
+            ]
+            + PROVENANCE,
+            partitioned=False,
+        ),
+        Table(
             "fused_training_set",
             "NovelSelect over the union of the family selections, density recomputed on the union.",
             [
@@ -168,6 +193,8 @@ TABLES: dict[str, Table] = {
                 ("family", "VARCHAR", "task family"),
                 ("fusion_step", "INTEGER", "1-based step at which the task was picked in the fusion"),
                 ("novelty", "DOUBLE", "v(x | S) in the fusion when picked"),
+                ("quality_weight", "DOUBLE", "weight in (0, 1] from the task's quality signals (1 without quality weighting)"),
+                ("weighted_novelty", "DOUBLE", "quality_weight * novelty: what the pick won with"),
                 ("contributor_ids", "VARCHAR[]", "already-fused tasks with the largest terms"),
                 ("contributions", "DOUBLE[]", "their terms"),
                 ("sigma", "DOUBLE", "density factor on the union"),
