@@ -6,11 +6,13 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.density_factors import density_factors
+from assets.chosen_samples import chosen_samples_table
 from assets.selection_report import report_metadata
 from assets.settings import PipelineSettingsResource, launchpad_config
 from assets.spec import stage_asset
-from assets.warehouse_io import connection, preview, provenance, table_metadata, with_provenance
+from assets.warehouse_io import connection, provenance, table_metadata, with_provenance
 from planfusion import tables, warehouse
+from planfusion.lineage import chosen_samples
 from planfusion.report import family_inputs
 from planfusion.stages.mix import outlier_guard, quality_weights
 from planfusion.stages.selection import SelectionParams, density_from_rows, first_picks_are_argmax, select, selection_rows
@@ -67,6 +69,7 @@ def family_selection(context: dg.AssetExecutionContext, config: SelectionConfig,
         total = tables.count_rows(con, "family_selection")
         version = tables.data_version(con, "family_selection", family)
         report_inputs = family_inputs(con, family)
+        samples = chosen_samples(con, family)
     expected = params.budget if params else 0
     return dg.MaterializeResult(
         data_version=dg.DataVersion(version),
@@ -76,7 +79,7 @@ def family_selection(context: dg.AssetExecutionContext, config: SelectionConfig,
             "excluded_by_outlier_guard": len(excluded),
             "seconds": round(seconds, 3),
             "parameters": dg.MetadataValue.json(stamp["params"]),
-            "preview": preview(rows, ["pick_step", "task_id", "novelty", "contributor_ids"]),
+            "chosen_samples": chosen_samples_table(samples, fused=False),
             **report_metadata(context, report_inputs),
         }),
         check_results=[dg.AssetCheckResult(

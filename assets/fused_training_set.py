@@ -7,11 +7,13 @@ from dagster_duckdb import DuckDBResource
 
 from assets.family_selection import family_selection
 from assets.resources import PipelinePaths
+from assets.chosen_samples import chosen_samples_table
 from assets.selection_report import report_metadata
 from assets.settings import PipelineSettingsResource, launchpad_config
 from assets.spec import stage_asset
-from assets.warehouse_io import connection, preview, provenance, table_metadata, with_provenance
+from assets.warehouse_io import connection, provenance, table_metadata, with_provenance
 from planfusion import tables, warehouse
+from planfusion.lineage import chosen_samples
 from planfusion.report import fused_inputs
 from planfusion.export import build_examples, write_exports
 from planfusion.stages.fusion import fuse
@@ -86,6 +88,7 @@ def fused_training_set(context: dg.AssetExecutionContext, config: FusionConfig, 
         warehouse.replace_rows(con, "fusion_exclusions", with_provenance(report["excluded"], None, stamp))
         version = tables.data_version(con, "fused_training_set")
         report_inputs = fused_inputs(con)
+        samples = chosen_samples(con)
     files = write_exports(examples, paths.exports)
     missing = sorted(set(with_kept) - set(report["family_counts"]))
     return dg.MaterializeResult(
@@ -106,7 +109,7 @@ def fused_training_set(context: dg.AssetExecutionContext, config: FusionConfig, 
             "jsonl": dg.MetadataValue.path(files["jsonl"]),
             "parquet": dg.MetadataValue.path(files["parquet"]),
             "parameters": dg.MetadataValue.json(stamp["params"]),
-            "preview": preview(rows, ["fusion_step", "task_id", "family", "novelty", "sigma"]),
+            "chosen_samples": chosen_samples_table(samples, fused=True),
             **report_metadata(context, report_inputs),
         }),
         check_results=[dg.AssetCheckResult(

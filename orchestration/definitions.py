@@ -4,6 +4,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets import ALL_ASSETS
+from assets.lineage_job import task_lineage_job
 from assets.resources import EmbeddingModel, PipelinePaths
 from assets.settings import PipelineSettingsResource
 from orchestration import settings
@@ -11,7 +12,7 @@ from orchestration.sensors import automation_sensor, family_pipeline, inbox_sens
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
-    jobs=[family_pipeline],
+    jobs=[family_pipeline, task_lineage_job],
     sensors=[inbox_sensor, automation_sensor],
     resources={
         "duckdb": DuckDBResource(database=settings.database()),

@@ -78,6 +78,36 @@ def task_lineage(con: duckdb.DuckDBPyConnection, task_id: str) -> list[dict[str,
     return chains
 
 
+def chosen_samples(con: duckdb.DuckDBPyConnection, family: str | None = None) -> list[dict[str, Any]]:
+    """Every chosen sample of a family selection (family given) or of the fused set (None), in pick order,
+    with the lineage a reader wants at a glance: source, verdict, sigma, family and fusion step, novelty
+    and the contributors with their terms."""
+    picks = ("SELECT family, task_id, pick_step AS family_step, NULL::INTEGER AS fusion_step, novelty, "
+             "contributor_ids, contributions FROM family_selection WHERE family = ?"
+             if family is not None else
+             "SELECT f.family, f.task_id, s.pick_step AS family_step, f.fusion_step, f.novelty, f.contributor_ids, "
+             "f.contributions FROM fused_training_set f LEFT JOIN family_selection s USING (family, task_id)")
+    rows = warehouse.query(con, f"""
+        WITH picks AS ({picks})
+        SELECT p.*, r.source, r.generator, r.master_seed, r.sample_index, r.file_path, r.line_number,
+               c.reason, c.verified, c.tags, d.sigma
+        FROM picks p
+        LEFT JOIN raw_tasks r USING (family, task_id)
+        LEFT JOIN curated_tasks c USING (family, task_id)
+        LEFT JOIN density_factors d USING (family, task_id)
+        ORDER BY coalesce(p.fusion_step, p.family_step)""", [family] if family is not None else [])
+    return [{
+        "task_id": row["task_id"], "family": row["family"],
+        "source": (f"{os.path.basename(row['file_path'])}:{row['line_number']}" if row["source"] == "file"
+                   else f"{row['generator']} seed {row['master_seed']} #{row['sample_index']}"),
+        "verdict": f"{row['reason']}{', verified' if row['verified'] else ''}"
+                   + (f" [{', '.join(row['tags'])}]" if row["tags"] else ""),
+        "sigma": row["sigma"], "family_step": row["family_step"], "fusion_step": row["fusion_step"],
+        "novelty": row["novelty"],
+        "contributors": ", ".join(f"{i} ({v:.3g})" for i, v in zip(row["contributor_ids"] or [], row["contributions"] or [])),
+    } for row in rows]
+
+
 def _source_line(source: dict[str, Any]) -> str:
     """The first place the task was found, then any other place the same task was read from."""
     elsewhere = source["locations"] or []

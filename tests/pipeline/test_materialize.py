@@ -174,3 +174,26 @@ def test_lineage_command_prints_the_chain_and_names_unknown_ids(pipeline: Pipeli
     out, err = capsys.readouterr()
     assert [chain["task_id"] for chain in json.loads(out)] == [fused_id]
     assert "no task 'no-such-task'" in err
+
+
+def test_every_chosen_sample_is_in_a_lineage_table(pipeline: Pipeline) -> None:
+    table = metadata(pipeline.fused, "fused_training_set")["chosen_samples"]
+    assert len(table.records) == 12
+    first = table.records[0].data
+    assert first["fusion_step"] == 1 and first["family_step"] >= 1 and first["source"] and first["verdict"].startswith("kept")
+    family = metadata(pipeline.first["scheduling"], "family_selection")["chosen_samples"]
+    assert len(family.records) == BUDGET and all(r.data["family"] == "scheduling" for r in family.records)
+    assert "(" in family.records[1].data["contributors"]  # contributor ids with their terms
+
+
+def test_the_lineage_job_explains_ids_from_the_launchpad(pipeline: Pipeline) -> None:
+    from assets.lineage_job import task_lineage_job
+
+    (fused_id,), = pipeline.rows("SELECT task_id FROM fused_training_set WHERE fusion_step = 3")
+    result = task_lineage_job.execute_in_process(
+        run_config={"ops": {"explain_tasks": {"config": {"task_ids": [fused_id, "no-such-task"]}}}},
+        resources={"duckdb": pipeline.resources["duckdb"]}, instance=pipeline.instance)
+    assert result.success
+    (event,) = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
+    chain = event.event_specific_data.metadata[fused_id].value
+    assert "fusion: step 3" in chain and "source:" in chain and "curation: kept" in chain
