@@ -95,3 +95,16 @@ def test_inbox_sensor_skips_entries_that_are_not_regular_files(tmp_path: Path, m
     assert _tick(monkeypatch, tmp_path, None).run_requests == []
     (folder / "a.jsonl").write_text('{"id": "x"}\n')
     assert [r.partition_key for r in _tick(monkeypatch, tmp_path, None).run_requests] == ["scheduling"]
+
+
+def test_the_inbox_sensor_names_its_folder_and_up_creates_the_family_folders(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestration.up import pin_paths
+    from planfusion.tasks import FAMILIES
+
+    assert "<family>/*.jsonl" in inbox_sensor.description and "inbox" in inbox_sensor.description
+    for variable, value in (("PLANFUSION_DB", "w/p.duckdb"), ("PLANFUSION_INBOX", "inbox"),
+                            ("PLANFUSION_EXPORTS", "exports"), ("PLANFUSION_CONFIG", "planfusion.yaml")):
+        monkeypatch.setenv(variable, str(tmp_path / value))
+    pin_paths()
+    assert sorted(p.name for p in (tmp_path / "inbox").iterdir()) == sorted(FAMILIES)
