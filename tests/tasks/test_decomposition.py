@@ -386,7 +386,7 @@ def test_bad_params_are_a_clear_error(params: Any, message: str) -> None:
 
 def test_bad_counts_and_params_fail_at_the_call() -> None:
     for n, start in ((-1, 0), (3, -2)):
-        with pytest.raises(ValueError, match="n and start must be >= 0"):
+        with pytest.raises(ValueError, match="must be an integer >= 0"):
             FAMILY.generate(n, 0, start=start)
     with pytest.raises(ValueError, match="unknown decomposition params"):
         FAMILY.generate(3, 0, {"nodes": 5})  # eagerly, before any record is pulled

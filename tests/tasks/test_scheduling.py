@@ -214,7 +214,7 @@ def test_params_are_checked_and_honoured() -> None:
             FAMILY.generate_one(0, 0, bad)
         with pytest.raises(ValueError, match="scheduling"):
             FAMILY.generate(3, 0, bad)  # eagerly, before any record is pulled
-    with pytest.raises(ValueError, match="n and start"):
+    with pytest.raises(ValueError, match="must be an integer >= 0"):
         FAMILY.generate(-1, 0)
 
 

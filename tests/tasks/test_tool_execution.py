@@ -355,5 +355,5 @@ def test_params() -> None:
 def test_bad_params_are_clear_errors(params: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         FAMILY.generate(1, 0, params)
-    with pytest.raises(ValueError, match="n and start must be >= 0"):
+    with pytest.raises(ValueError, match="must be an integer >= 0"):
         FAMILY.generate(-1, 0)

@@ -7,7 +7,7 @@ consumed in a fixed order, so a record depends only on (version, master seed, in
 from __future__ import annotations
 
 import random
-from typing import Any, Iterator
+from typing import Any
 
 from planfusion.tasks.decomposition.draft import Draft, draw
 from planfusion.tasks.decomposition.gold import build_gold
@@ -28,19 +28,11 @@ VERSION = "2"
 
 
 def generate_one(master_seed: int, index: int, params: dict[str, Any] | None = None) -> Record:
-    return _generate(master_seed, index, resolve_params(params))
+    return generate_resolved(master_seed, index, resolve_params(params))
 
 
-def generate(n: int, seed: int, params: dict[str, Any] | None = None, start: int = 0) -> Iterator[Record]:
-    """Records start..start+n-1, lazily; bad arguments fail here, not at the first ``next``, as in the other
-    families."""
-    if n < 0 or start < 0:
-        raise ValueError(f"decomposition generate: n and start must be >= 0, got n={n}, start={start}")
-    resolved = resolve_params(params)
-    return (_generate(seed, index, resolved) for index in range(start, start + n))
-
-
-def _generate(master_seed: int, index: int, params: dict[str, Any]) -> Record:
+def generate_resolved(master_seed: int, index: int, params: dict[str, Any]) -> Record:
+    """``generate_one`` for params already checked by ``resolve_params`` (a stream checks them once)."""
     seed = derive_seed(master_seed, index, GENERATOR, VERSION)
     rng = random.Random(seed)
     return assemble(draw(rng, params), rng, master_seed, index, seed, params)

@@ -1,4 +1,4 @@
-"""Structural signature and step count, read from the ground truth alone.
+"""Structural signature and step count (with the too-easy threshold), read from the ground truth alone.
 
 The signature is the task's structure with entity names (cities, datasets, people) erased: the gold
 DAG with each node labelled by its action kind, the sub-goal depth, the kinds of the unneeded actions
@@ -14,6 +14,10 @@ from typing import Any
 
 from planfusion.tasks.family import Record
 from planfusion.tasks.record import canonical_json, sha256_hex
+
+# A workflow of fewer than three actions needs no decomposition (a single step, or one step feeding another);
+# three is also the shortest chain the generator builds, so clean records never fall under it.
+MIN_STEPS = 3
 
 
 def count_steps(record: Record) -> int:

@@ -27,8 +27,7 @@ def generate_resolved(master_seed: int, index: int, full: dict[str, Any]) -> dic
     """``generate_one`` for params already checked by ``resolve_params`` (a stream checks them once)."""
     seed = derive_seed(master_seed, index, GENERATOR, VERSION)
     subtype = full["subtypes"][index % len(full["subtypes"])]
-    lineage_params = {**full, "subtypes": list(full["subtypes"])}  # each record owns its copy
-    return build(seed, subtype, full, master_seed=master_seed, index=index, params=lineage_params)
+    return build(seed, subtype, full, master_seed=master_seed, index=index, params=full)
 
 
 def build(seed: int, subtype: str, knobs: dict[str, Any], *, master_seed: int, index: int, params: dict[str, Any],
