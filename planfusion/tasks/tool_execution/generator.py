@@ -78,7 +78,8 @@ def build(seed: int, subtype: str, knobs: dict[str, Any], *, master_seed: int, i
     calls = session.calls
     ground_truth = {
         "initial_state": initial,  # hidden: a solver discovers the world through its tools
-        "turns": [{"calls": [{"name": c.name, "arguments": c.arguments, "depends_on": c.depends_on}
+        # the reference calls get their own arguments: editing the trajectory's calls must not edit them
+        "turns": [{"calls": [{"name": c.name, "arguments": copy_state(c.arguments), "depends_on": c.depends_on}
                              for c in calls if c.turn == t], "state_changes": changes[t], "requests": kinds[t]}
                   for t in range(n_turns)],
         "required_outputs": session.outputs,

@@ -18,8 +18,9 @@ TOOLS: dict[str, Tool] = {t.name: t for module in (files, tickets, orders, bank)
 
 
 def tool_schemas(backends: list[str] | tuple[str, ...]) -> list[dict[str, Any]]:
-    """The function schemas offered for these backends, in a fixed order."""
-    return [t.schema for t in TOOLS.values() if t.backend in backends]
+    """The function schemas offered for these backends, in a fixed order; copies, so a record that holds
+    them (and whoever edits that record) never shares them with TOOLS or with other records."""
+    return [copy_state(t.schema) for t in TOOLS.values() if t.backend in backends]
 
 
 class Simulator:
