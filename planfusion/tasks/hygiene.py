@@ -9,7 +9,8 @@ Doubled words are reported without a whitelist: legitimate doubles ("that that",
 in English and absent from the templates, so a hit is a template bug; reword the template instead.
 Only lines are inspected for doubles and dangling articles (a list item's last word and the next
 item's first may repeat) and only whole words count ("sku SKU-174" names an identifier); list
-enumerators such as "1)" do not count as unbalanced brackets.
+enumerators such as "1)" do not count as unbalanced brackets, unless a parenthesis is open for them to
+close ("a list (threshold 5) in").
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ def _unbalanced_bracket(text: str) -> int | None:
         char, offset = match.group(), match.start()
         if char in "([{":
             stack.append((char, offset))
-        elif char == ")" and text[offset + 1:offset + 2].isspace() and _ENUMERATOR.search(text, offset - 4, offset):
+        elif (char == ")" and text[offset + 1:offset + 2].isspace() and _ENUMERATOR.search(text, offset - 4, offset)
+              and not (stack and stack[-1][0] == "(")):  # "(threshold 5) in" closes its parenthesis
             continue
         elif not stack or stack[-1][0] != _PAIRS[char]:
             return offset

@@ -15,6 +15,9 @@ CLEAN = (
     'The note says "Clean the returns data" comes first; keep Plan A.',
     "Find files ending in .txt in /projects/beacon; no product with sku SKU-174; meet at 9 a.m. sharp.",
     "Write the list\nlist the items",  # a repeat across lines is two list entries, not a doubled word
+    "Purchasing needs a low-stock list (threshold 5) in /reports/low-stock-5.txt.",  # a number, then ") "
+    "The call was refused (insufficient funds in AC-1722: balance 550) because of an extra digit.",
+    "Steps: 1) plan (in 2 parts) 2) build",
 )
 
 
@@ -36,6 +39,7 @@ def test_clean_text_passes(text: str) -> None:
     ("unbalanced_brackets", "Edge: (START,1 (1,2)"),
     ("unbalanced_brackets", "the list] of things"),
     ("unbalanced_brackets", "mixed (pairs]"),
+    ("unbalanced_brackets", "keep (threshold 5) here) and there"),
     ("double_space", "Book  the flight."),
     ("space_before_punctuation", "Book the flight , then the hotel."),
     ("space_before_punctuation", "It is done ."),
