@@ -1,19 +1,16 @@
-"""The decomposition family: clean records verify, each negative is caught by its own check, output is
-deterministic and pinned, variety holds, and bad params or library entries fail loudly."""
+"""The decomposition family: what only it promises (gold workflows, stated and implied edges, subtype shapes,
+verifier semantics, params, the action library). The contract all families keep (envelope, determinism,
+ids, negatives caught, bad arguments, hygiene, export, golden hashes) is in test_family_contract.py."""
 
 from __future__ import annotations
 
 import copy
-import os
 import random
-import subprocess
-import sys
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from planfusion.tasks import get_family
 from planfusion.tasks.decomposition import FAMILY
 from planfusion.tasks.decomposition.domains import DOMAINS
 from planfusion.tasks.decomposition.library import Action, Artifact, Domain, validate
@@ -21,8 +18,7 @@ from planfusion.tasks.decomposition.render import workflow_text
 from planfusion.tasks.decomposition.signature import dag_signature
 from planfusion.tasks.decomposition.stated import stated_edge_share, stated_edges
 from planfusion.tasks.decomposition.workflow import parse_workflow
-from planfusion.tasks.hygiene import record_problems
-from planfusion.tasks.record import REQUIRED_FIELDS, canonical_json, content_hash, derive_seed, restamp
+from planfusion.tasks.record import content_hash, derive_seed, restamp
 
 SEED = 11
 FILTER_REASONS = {"too_easy", "loop", "contradiction"}
@@ -53,8 +49,7 @@ def _plan(record: Record) -> tuple[list[str], list[tuple[int, int]]]:
 # ---------------------------------------------------------------- contract and clean records
 
 
-def test_family_contract() -> None:
-    assert get_family("decomposition") is FAMILY
+def test_identity() -> None:
     assert (FAMILY.name, FAMILY.generator, FAMILY.version) == ("decomposition", "planfusion.decomposition", "2")
     assert FAMILY.subtypes == ("linear", "parallel", "hierarchical") and FAMILY.min_steps == 3
     kinds = {p.kind for p in FAMILY.perturbations}
@@ -62,37 +57,22 @@ def test_family_contract() -> None:
             "duplicated_node", "broken_format", "too_few_steps", "contradiction"} <= kinds
 
 
-def test_clean_records_verify_and_are_well_formed(clean: list[Record]) -> None:
+def test_clean_records_score_full_marks_and_are_well_formed(clean: list[Record]) -> None:
     for record in clean:
-        verdict = FAMILY.verify(record)
-        assert verdict.passed and verdict.violations == (), (record["id"], verdict.violations)
-        assert verdict.metrics == {"f1_chain": 1.0, "f1_graph": 1.0, "extra_orderings": 0.0, "redundant_edges": 0.0,
-                                   "optimal": 1.0}
-        assert FAMILY.contradiction(record) is None
-        for key, kind in REQUIRED_FIELDS.items():
-            assert isinstance(record[key], kind), key
-        assert record["lineage"]["content_hash"] == content_hash(record)
-        assert record["id"].startswith("dec-") and record["lineage"]["parent_id"] is None
+        assert FAMILY.verify(record).metrics == {"f1_chain": 1.0, "f1_graph": 1.0, "extra_orderings": 0.0,
+                                                 "redundant_edges": 0.0, "optimal": 1.0}
         trajectory = record["trajectory"]
         assert [m["role"] for m in trajectory] == ["system", "user", "assistant"]
         assert trajectory[1]["content"] == record["task"]["instruction"]
         assert trajectory[-1]["content"] == record["answer"] and trajectory[-1]["think"].endswith(record["answer"])
         assert record["text"] == record["task"]["instruction"] + "\n\n" + record["answer"]
         knobs = record["difficulty"]["knobs"]
-        assert 1 <= record["difficulty"]["level"] <= 5
         assert 3 <= knobs["nodes"] == FAMILY.count_steps(record) == record["quality"]["n_steps"] <= 25
         assert record["quality"]["format_ok"] and record["quality"]["answer_correct"]
         offered = {a["action"] for a in record["task"]["actions"]}
         assert set(record["ground_truth"]["nodes"]) < offered  # every task offers distractors by default
     assert {r["subtype"] for r in clean} == set(FAMILY.subtypes)
     assert {r["task"]["domain"] for r in clean} == set(DOMAINS)
-
-
-def test_texts_are_clean_on_2000_records(fresh: list[Record]) -> None:
-    """No doubled words, dangling articles, unbalanced quotes or brackets, stray spaces in anything a solver
-    sees or the model copies (node texts included)."""
-    found = [(r["id"], problem) for r in fresh for problem in record_problems(r)]
-    assert found == [], found[:5]
 
 
 def _producer_consumer(record: Record) -> tuple[set[str], set[tuple[str, str]]]:
@@ -201,7 +181,9 @@ def test_subtypes_have_their_shape(clean: list[Record]) -> None:
 
 
 @pytest.mark.parametrize("kind", FAMILY.perturbations, ids=lambda p: p.kind)
-def test_each_perturbation_is_caught_by_its_own_check(kind: Any, clean: list[Record]) -> None:
+def test_each_perturbation_applies_to_most_records_and_trips_only_its_check(kind: Any, clean: list[Record]) -> None:
+    """Beyond the contract (caught by its check): every kind applies to nearly every record, and a verifier
+    negative trips that one check alone, never the contradiction filter too."""
     applied = 0
     for record in clean[:60]:
         rng = random.Random(derive_seed(SEED, record["lineage"]["index"], f"test:{kind.kind}", FAMILY.version))
@@ -209,19 +191,9 @@ def test_each_perturbation_is_caught_by_its_own_check(kind: Any, clean: list[Rec
         if negative is None:
             continue
         applied += 1
-        assert negative["lineage"]["parent_id"] == record["id"] and negative["lineage"]["perturbation"] == kind.kind
-        assert negative["id"] == f"{record['id']}~{kind.kind}"
-        assert negative["lineage"]["content_hash"] == content_hash(negative) != record["lineage"]["content_hash"]
-        verdict = FAMILY.verify(negative)
-        checks = [check for check, _ in verdict.violations]
-        where = (negative["id"], verdict.violations)
-        if kind.caught_by == "too_easy":
-            assert FAMILY.count_steps(negative) < FAMILY.min_steps and verdict.passed, where
-        elif kind.caught_by == "contradiction":
-            assert FAMILY.contradiction(negative) is not None and verdict.passed, where
-        else:
-            assert not verdict.passed and checks[0] == kind.caught_by and set(checks) == {kind.caught_by}, where
-            assert FAMILY.contradiction(negative) is None
+        checks = {check for check, _ in FAMILY.verify(negative).violations}
+        if kind.caught_by not in FILTER_REASONS:
+            assert checks == {kind.caught_by} and FAMILY.contradiction(negative) is None, (negative["id"], checks)
     assert applied >= 50, f"{kind.kind} applied to only {applied} of 60 records"
 
 
@@ -292,39 +264,7 @@ def test_unreadable_answers_are_broken_format(clean: list[Record], answer: Any) 
     assert FAMILY.contradiction(record) is None
 
 
-# ---------------------------------------------------------------- determinism, goldens, variety
-
-
-def test_generation_is_deterministic(clean: list[Record]) -> None:
-    again = list(FAMILY.generate(40, SEED))
-    assert [canonical_json(r) for r in again] == [canonical_json(r) for r in clean[:40]]
-    for index in (0, 7, 33):
-        assert canonical_json(FAMILY.generate_one(SEED, index)) == canonical_json(clean[index])
-    assert [r["id"] for r in FAMILY.generate(5, SEED, start=30)] == [r["id"] for r in clean[30:35]]
-    assert FAMILY.generate_one(SEED + 1, 0)["id"] != clean[0]["id"]
-
-
-def test_generation_is_the_same_in_another_process(clean: list[Record]) -> None:
-    code = ("from planfusion.tasks.decomposition import FAMILY\n"
-            f"print(' '.join(r['lineage']['content_hash'] for r in FAMILY.generate(4, {SEED}, start=3)))")
-    env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-    assert out.stdout.split() == [r["lineage"]["content_hash"] for r in clean[3:7]]
-
-
-# (master seed, index) -> content hash; a change here means the generator's output changed: bump VERSION.
-GOLDEN = {
-    (0, 0): "e6ff24385e96429575ee614b30b86b92540bbc2c9d54791b525306467e5599a3",  # linear
-    (0, 1): "e1bc3030c72bf71113fb8a73c0fcfe989189d41258118d30c67b83112bf4ddc2",  # parallel
-    (0, 3): "93fa39a15fd7063b4047940b658d3d30e566a4b82eb2609929f08a24b6049cc0",  # hierarchical
-    (7, 42): "51b547334d742ff40a45feaadc9539108581153c4b70c2e23d52822aa9537c08",
-    (2024, 999): "3787fa429a403549623ed0c089a2530ce5e7a25427099593b02db0499d4b737d",
-}
-
-
-@pytest.mark.parametrize("seed, index", sorted(GOLDEN))
-def test_golden_content_hashes(seed: int, index: int) -> None:
-    assert FAMILY.generate_one(seed, index)["lineage"]["content_hash"] == GOLDEN[(seed, index)]
+# ---------------------------------------------------------------- variety and signatures
 
 
 def test_variety_on_1000_records() -> None:
@@ -367,7 +307,6 @@ def test_params_shape_the_output() -> None:
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"nodes": 5}, "unknown decomposition params"),
     ({"min_nodes": 2}, "min_nodes"),
     ({"min_nodes": 10, "max_nodes": 9}, "max_nodes"),
     ({"subtypes": ["zigzag"]}, "subtypes"),
@@ -377,20 +316,10 @@ def test_params_shape_the_output() -> None:
     ({"subtypes": ["linear"], "min_nodes": 20}, "linear"),
     ({"max_depth": 1}, "max_depth"),
     ({"max_depth": 2}, "linear"),
-    ([1, 2], "must be a dict"),
 ])
 def test_bad_params_are_a_clear_error(params: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         FAMILY.generate_one(0, 0, params)
-
-
-def test_bad_counts_and_params_fail_at_the_call() -> None:
-    for n, start in ((-1, 0), (3, -2)):
-        with pytest.raises(ValueError, match="must be an integer >= 0"):
-            FAMILY.generate(n, 0, start=start)
-    with pytest.raises(ValueError, match="unknown decomposition params"):
-        FAMILY.generate(3, 0, {"nodes": 5})  # eagerly, before any record is pulled
-    assert list(FAMILY.generate(0, 0)) == []
 
 
 def _domain(actions: tuple[Action, ...]) -> Domain:

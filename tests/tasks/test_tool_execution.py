@@ -1,23 +1,19 @@
-"""tool_execution family: clean records verify, every negative is caught by the check meant for it,
-the verifier is independent and never raises, output is deterministic, pinned and varied."""
+"""tool_execution family: what only it promises (SFT-ready tool trajectories, JSON-schema tools, long
+data-dependent programs, a replay verifier that is independent and never raises, how often each negative
+applies, the simulator). The contract all families keep (envelope, determinism, ids, negatives caught, bad
+arguments, hygiene, export, golden hashes) is in test_family_contract.py."""
 
 from __future__ import annotations
 
 import ast
 import json
-import os
 import random
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from planfusion.tasks import get_family
-from planfusion.tasks.family import TaskFamily
-from planfusion.tasks.filters import find_loop
-from planfusion.tasks.record import REQUIRED_FIELDS, canonical_json, content_hash, derive_seed
+from planfusion.tasks.record import content_hash, derive_seed
 from planfusion.tasks.tool_execution import FAMILY, verifier
 from planfusion.tasks.tool_execution.env import TOOLS, Simulator, end_states
 from planfusion.tasks.tool_execution.env.schema import validate_arguments
@@ -44,37 +40,18 @@ def _negatives(records: list[Record], kind: str) -> list[Record]:
     return out
 
 
-# ---------------------------------------------------------------- contract and envelope
+# ---------------------------------------------------------------- identity and trajectories
 
 
-def test_family_contract() -> None:
-    assert get_family("tool_execution") is FAMILY
-    for member in [*TaskFamily.__annotations__, "generate_one", "generate", "verify", "count_steps",
-                   "structural_signature", "contradiction"]:
-        assert hasattr(FAMILY, member), member
+def test_identity() -> None:
     assert (FAMILY.name, FAMILY.generator, FAMILY.version) == ("tool_execution", "planfusion.tool_execution", "2")
     assert FAMILY.subtypes == ("files", "tickets", "orders", "bank", "cross_backend")
     assert FAMILY.min_steps == 5
     kinds = [p.kind for p in FAMILY.perturbations]
-    assert len(kinds) == len(set(kinds))
     assert {"skipped_write", "wrong_argument", "invented_observation", "success_after_error", "too_few_calls",
             "loop", "contradiction"} <= set(kinds)
     for perturbation in FAMILY.perturbations:
         assert perturbation.caught_by in verifier.CHECKS + FILTER_REASONS, perturbation
-
-
-def test_record_envelope(clean: list[Record]) -> None:
-    for record in clean[:50]:
-        for name, kind in REQUIRED_FIELDS.items():
-            assert isinstance(record[name], kind), name
-        lineage = record["lineage"]
-        assert record["id"].startswith("tool-") and record["family"] == "tool_execution"
-        assert lineage["content_hash"] == content_hash(record)
-        assert lineage["seed"] == derive_seed(7, lineage["index"], FAMILY.generator, FAMILY.version)
-        assert lineage["parent_id"] is None and lineage["perturbation"] is None
-        assert lineage["params"] == FAMILY.default_params
-        assert record["text"].startswith(record["task"]["instruction"] + "\n\n" + record["answer"])
-        assert 1 <= record["difficulty"]["level"] <= 5
 
 
 def test_trajectory_is_sft_ready(clean: list[Record]) -> None:
@@ -132,12 +109,10 @@ def test_programs_are_long_multi_turn_and_data_dependent(clean: list[Record]) ->
 # ---------------------------------------------------------------- verifier on clean and tampered records
 
 
-def test_clean_records_pass(clean: list[Record]) -> None:
+def test_clean_records_match_every_turn_and_output(clean: list[Record]) -> None:
     for record in clean:
         verdict = FAMILY.verify(record)
-        assert verdict.passed, (record["id"], verdict.violations[:3])
         assert verdict.metrics["turn_states_matched"] == 1.0 and verdict.metrics["outputs_found"] == 1.0
-        assert FAMILY.contradiction(record) is None and find_loop(record["trajectory"]) is None
 
 
 def test_state_changes_give_the_end_state_of_every_turn(clean: list[Record]) -> None:
@@ -233,24 +208,11 @@ def test_verifier_is_independent_of_the_generator() -> None:
 
 
 @pytest.mark.parametrize("kind", [p.kind for p in FAMILY.perturbations])
-def test_every_perturbation_is_caught_by_its_check(clean: list[Record], kind: str) -> None:
-    perturbation = next(p for p in FAMILY.perturbations if p.kind == kind)
+def test_every_perturbation_applies_to_nearly_every_record(clean: list[Record], kind: str) -> None:
+    """Beyond the contract (caught by its check): each kind applies to 90% of records of every subtype."""
     sample = clean[::5]  # 60 records, every subtype
     negatives = _negatives(sample, kind)
     assert len(negatives) >= 0.9 * len(sample), f"{kind} applied to only {len(negatives)} of {len(sample)}"
-    for negative in negatives:
-        lineage = negative["lineage"]
-        assert lineage["perturbation"] == kind and negative["id"] == f"{lineage['parent_id']}~{kind}"
-        assert lineage["content_hash"] == content_hash(negative)
-        verdict = FAMILY.verify(negative)
-        where = f"{kind} on {lineage['parent_id']}: {verdict.violations[:2]}"
-        if perturbation.caught_by in FILTER_REASONS:
-            assert verdict.passed, where
-            assert (FAMILY.count_steps(negative) < FAMILY.min_steps) == (perturbation.caught_by == "too_easy"), where
-            assert (find_loop(negative["trajectory"]) is not None) == (perturbation.caught_by == "loop"), where
-            assert (FAMILY.contradiction(negative) is not None) == (perturbation.caught_by == "contradiction"), where
-        else:
-            assert not verdict.passed and verdict.first_check == perturbation.caught_by, where
 
 
 def test_too_few_calls_is_padded_by_injected_errors(clean: list[Record]) -> None:
@@ -287,39 +249,7 @@ def test_schema_check_names_each_problem() -> None:
     assert validate_arguments(status, {"ticket_id": "T-1", "status": "gone"})[0][0] == "argument_type"
 
 
-# ---------------------------------------------------------------- determinism, golden hashes, variety, params
-
-
-def test_deterministic_in_any_order(clean: list[Record]) -> None:
-    again = list(FAMILY.generate(300, 7))
-    assert [canonical_json(r) for r in again] == [canonical_json(r) for r in clean]
-    for index in (299, 0, 137):
-        assert canonical_json(FAMILY.generate_one(7, index)) == canonical_json(clean[index])
-    assert canonical_json(next(FAMILY.generate(1, 7, start=42))) == canonical_json(clean[42])
-
-
-def test_deterministic_across_processes() -> None:
-    code = ("from planfusion.tasks.tool_execution import FAMILY; "
-            "print([FAMILY.generate_one(11, i)['lineage']['content_hash'] for i in (0, 3, 8)])")
-    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
-    assert len(outputs) == 1
-    assert outputs.pop().strip() == str([FAMILY.generate_one(11, i)["lineage"]["content_hash"] for i in (0, 3, 8)])
-
-
-GOLDEN = {  # (master seed, index) -> content hash, one per subtype; a change means generator output changed: bump VERSION
-    (0, 0): "87c2040e72b5e0a4a6946634a877cec9e12917b2ccfedfacc803fd09d6b09755",
-    (0, 1): "14a40385b73772c96ef5effcdea33a7ca8a79e887a1a571a20bd7ed772036236",
-    (0, 2): "0d06dd06c3139cde2deac7f5586852450f53d1affc0abe12d10b9a12f9e7685e",
-    (0, 3): "8e0416bfb5f3cdac3fb3a86f921934794373f5ab8af5f1f7d6fd575f57da6c00",
-    (7, 4): "d5491e51433e8087489faffb062f189f207c0a6cfada439804682dac3554755e",
-    (2026, 123): "8031ff31b028703e1382416e246ce94f0877cb6fc1f07e714b5a31d2cdeb8dc8",
-}
-
-
-def test_golden_hashes() -> None:
-    got = {key: FAMILY.generate_one(*key)["lineage"]["content_hash"] for key in GOLDEN}
-    assert got == GOLDEN
+# ---------------------------------------------------------------- variety, signatures, params
 
 
 def test_variety() -> None:
@@ -348,12 +278,10 @@ def test_params() -> None:
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"calls": 5}, "unknown param"), ({"max_calls": 0}, "'max_calls'"), ({"min_calls": 9, "max_calls": 8}, "min_calls (9)"),
+    ({"max_calls": 0}, "'max_calls'"), ({"min_calls": 9, "max_calls": 8}, "min_calls (9)"),
     ({"error_rate": 2}, "'error_rate'"), ({"subtypes": ["chess"]}, "'subtypes'"), ({"subtypes": []}, "'subtypes'"),
     ({"max_turns": True}, "'max_turns'"), ({"min_turns": 6, "max_turns": 6, "min_calls": 5}, "min_turns (6)"),
 ])
 def test_bad_params_are_clear_errors(params: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         FAMILY.generate(1, 0, params)
-    with pytest.raises(ValueError, match="must be an integer >= 0"):
-        FAMILY.generate(-1, 0)
