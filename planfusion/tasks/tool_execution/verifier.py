@@ -287,7 +287,7 @@ def _check_outputs(truth: dict[str, Any], turns: list[_Turn], answer: str, found
     for output in outputs:
         text, turn = str(output.get("value")), output.get("turn")
         valid = isinstance(turn, int) and not isinstance(turn, bool) and 0 <= turn < len(turns)
-        if _mentions((turns[turn].reply if valid else answer) or "", text):
+        if mentions((turns[turn].reply if valid else answer) or "", text):
             present += 1
         else:
             where = f"the reply of turn {turn + 1}" if valid else "the answer"
@@ -295,8 +295,9 @@ def _check_outputs(truth: dict[str, Any], turns: list[_Turn], answer: str, found
     metrics["outputs_found"] = present / len(outputs) if outputs else 1.0
 
 
-def _mentions(text: str, value: str) -> bool:
-    """``value`` occurs in ``text`` as a whole token (not inside a longer id, word or number)."""
+def mentions(text: str, value: str) -> bool:
+    """``value`` occurs in ``text`` as a whole token (not inside a longer id, word or number); plain
+    find, not a regex per value, because the contradiction filter runs this on every value of every record."""
     start = text.find(value)
     while start >= 0 and value:
         end = start + len(value)
