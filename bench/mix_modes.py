@@ -23,6 +23,9 @@ shares (d/s/t = decomposition/scheduling/tool_execution) and their distance from
 (picks among the pool's 5% most isolated; random about 5%), near-duplicate pairs, and the picks' mean quality
 weight (planfusion.stages.mix.quality_weights, computed for every row, whether it selected with them or not).
 
+--figure PATH writes the stored fused set's report figures (its `planfusion report --fused` projection above its
+metrics against budget) as one PNG: docs/report-fused.png is this, on the default pipeline.
+
 --seeds N > 1 adds a second table: the fused rows' metrics as mean ± sd over selection and fusion seeds
 0..N-1 (seed s is the first pick of every family selection and of the fusion), so a difference between two
 modes can be read against the noise of the first random pick.
@@ -31,6 +34,7 @@ modes can be read against the noise of the first random pick.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 import time
@@ -72,6 +76,7 @@ FUSED_MODES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 }
 FAMILY_ABBREVIATIONS = {"decomposition": "d", "scheduling": "s", "tool_execution": "t"}
 BASELINES = {"random": "random", "k_center": "k-center", "facility_location": "facility location"}
+Key = tuple[str, str]  # (family, task id)
 
 
 @dataclass
@@ -116,14 +121,13 @@ def read_pools(con, settings: PipelineSettings) -> dict[str, FamilyPool]:
     return pools
 
 
-def row_of(report: SelectionReport, section: str, name: str, selector: str, weights: np.ndarray,
-           families: np.ndarray | None) -> Row:
+def row_of(report: SelectionReport, section: str, name: str, selector: str, weights: np.ndarray) -> Row:
     order = report.orders[selector]
     values = {m: report.at_budget(selector, m) for m in report.metrics}
     values["quality_weight"] = float(weights[order].mean()) if selector != "random" else float(weights.mean())
     row = Row(section, name, report.n_pool, report.budget, values,
               {m: float(report.random_sd[m][-1]) for m in report.metrics} if selector == "random" else {})
-    if families is not None and "family" in report.shares:
+    if len(report.shares.get("family", {})) > 1:
         row.shares = {f: report.shares["family"][f][selector] for f in sorted(report.shares["family"])}
     return row
 
@@ -142,16 +146,16 @@ def family_rows(pools: dict[str, FamilyPool], settings: PipelineSettings, con) -
                                      "rematerialize the family or check the settings file")
             report = selection_report(pool.vectors, pool.density.sigma, order, kappa1=s.kappa1, kappa2=s.kappa2,
                                       variant=s.variant, categories=pool.categories, name=family)
-            rows.append(row_of(report, family, name, "novelselect", pool.weights, None))
+            rows.append(row_of(report, family, name, "novelselect", pool.weights))
             if name == "Eq. 1":
-                baselines = [row_of(report, family, label, key, pool.weights, None) for key, label in BASELINES.items()]
+                baselines = [row_of(report, family, label, key, pool.weights) for key, label in BASELINES.items()]
         rows += baselines
     return rows
 
 
 def fused_report(pools: dict[str, FamilyPool], settings: PipelineSettings, family_controls: dict[str, Any],
-                 fusion_controls: dict[str, Any], seed: int) -> tuple[SelectionReport, np.ndarray, np.ndarray]:
-    """The fusion of this mode at this seed: its report, the union's quality weights and families."""
+                 fusion_controls: dict[str, Any], seed: int) -> tuple[SelectionReport, np.ndarray, list[Key]]:
+    """The fusion of this mode at this seed: its report, the union's quality weights and (family, task id)s."""
     s, f = settings.selection, settings.fusion
     family_params = SelectionParams(s.budget, settings.density.k, s.kappa1, s.kappa2, s.variant, seed)
     keys, vectors, subtype, level, weights = [], [], [], [], []
@@ -177,27 +181,21 @@ def fused_report(pools: dict[str, FamilyPool], settings: PipelineSettings, famil
     sigma = embedding_density(vectors, f.k).sigma  # as fuse and `planfusion report --fused` compute it
     report = selection_report(vectors, sigma, picks, kappa1=f.kappa1, kappa2=f.kappa2, variant=f.variant,
                               novelty=[r["novelty"] for r in rows], categories=categories, name="fused")
-    return report, weights, families
+    return report, weights, keys
 
 
-def fused_rows(pools: dict[str, FamilyPool], settings: PipelineSettings, con) -> list[Row]:
-    rows = []
-    for name, (family_controls, fusion_controls) in FUSED_MODES.items():
-        report, weights, families = fused_report(pools, settings, family_controls, fusion_controls,
-                                                 settings.fusion.seed)
-        rows.append(row_of(report, "fused", name, "novelselect", weights, families))
-        if name == "free (Eq. 1)":
-            baselines = [row_of(report, "fused", label, key, weights, families) for key, label in BASELINES.items()]
-            rows[-1].values["matches_stored"] = float(_matches(report, con))
-    return rows + baselines
-
-
-def _matches(report: SelectionReport, con) -> bool:
-    """Whether the stored fused set is this fusion (it is when the warehouse was filled with Eq. 1 settings)."""
+def fused_rows(pools: dict[str, FamilyPool], settings: PipelineSettings, con) -> tuple[list[Row], list[str]]:
+    """The fused rows with the Eq. 1 union's baselines, and the modes whose fusion is the stored one."""
+    rows, stored_is = [], []
     stored = [(p["family"], p["task_id"]) for p in tables.fused_picks(con)]
-    ids, fams, _ = tables.selected_vectors(con)
-    keys = list(zip(fams, ids))
-    return stored == [keys[i] for i in report.orders["novelselect"]]
+    for name, (family_controls, fusion_controls) in FUSED_MODES.items():
+        report, weights, keys = fused_report(pools, settings, family_controls, fusion_controls, settings.fusion.seed)
+        rows.append(row_of(report, "fused", name, "novelselect", weights))
+        if name == "free (Eq. 1)":
+            baselines = [row_of(report, "fused", label, key, weights) for key, label in BASELINES.items()]
+        if stored == [keys[i] for i in report.orders["novelselect"]]:
+            stored_is.append(name)
+    return rows + baselines, stored_is
 
 
 def seed_rows(pools: dict[str, FamilyPool], settings: PipelineSettings, seeds: int) -> list[Row]:
@@ -205,11 +203,11 @@ def seed_rows(pools: dict[str, FamilyPool], settings: PipelineSettings, seeds: i
     collected: dict[str, list[Row]] = {}
     for seed in range(seeds):
         for name, (family_controls, fusion_controls) in FUSED_MODES.items():
-            report, weights, families = fused_report(pools, settings, family_controls, fusion_controls, seed)
-            collected.setdefault(name, []).append(row_of(report, "seeds", name, "novelselect", weights, families))
+            report, weights, _ = fused_report(pools, settings, family_controls, fusion_controls, seed)
+            collected.setdefault(name, []).append(row_of(report, "seeds", name, "novelselect", weights))
             if name == "free (Eq. 1)":
                 for key, label in BASELINES.items():
-                    collected.setdefault(label, []).append(row_of(report, "seeds", label, key, weights, families))
+                    collected.setdefault(label, []).append(row_of(report, "seeds", label, key, weights))
     rows = []
     for name, found in collected.items():
         keys = found[0].values.keys()
@@ -260,6 +258,24 @@ def render(rows: list[Row], with_sd: bool, markdown: bool) -> str:
                      for r in [header, *table])
 
 
+def write_figure(con, path: str) -> None:
+    """The stored fused set's projection above its metrics against budget, one palette PNG."""
+    from PIL import Image
+
+    from planfusion.report import fused_inputs, render_plots
+    from planfusion.report.plots import PALETTE
+
+    images = render_plots(fused_inputs(con).report())
+    parts = [Image.open(io.BytesIO(images[key])).convert("RGB") for key in ("projection", "budget")]
+    width = max(p.width for p in parts)
+    out = Image.new("RGB", (width, sum(p.height for p in parts)), "white")
+    top = 0
+    for part in parts:
+        out.paste(part, ((width - part.width) // 2, top))
+        top += part.height
+    out.quantize(colors=PALETTE, method=Image.Quantize.FASTOCTREE).save(path, optimize=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default="warehouse/planfusion.duckdb")
@@ -268,6 +284,7 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=5, help="seeds of the robustness table (1: none)")
     parser.add_argument("--markdown", action="store_true", help="tables in markdown")
     parser.add_argument("--json", help="write every row's numbers here")
+    parser.add_argument("--figure", help="write the stored fused set's report figures here as one PNG")
     args = parser.parse_args()
     settings = load_settings(args.config, environ={})
     start = time.perf_counter()
@@ -276,7 +293,10 @@ def main() -> int:
         revision = {f: tables.embedding_revision(con, f) for f in pools}
         scheme = con.execute("SELECT any_value(embedding_scheme) FROM task_embeddings").fetchone()[0]
         generation = con.execute("SELECT any_value(params) FROM raw_tasks").fetchone()[0]
-        rows = family_rows(pools, settings, con) + fused_rows(pools, settings, con)
+        fused, stored_is = fused_rows(pools, settings, con)
+        rows = family_rows(pools, settings, con) + fused
+        if args.figure:
+            write_figure(con, args.figure)
     s, f = settings.selection, settings.fusion
     print(f"warehouse {args.db}: kept tasks {', '.join(f'{k} {len(p.task_ids)}' for k, p in pools.items())}; "
           f"raw_tasks params {generation}")
@@ -285,8 +305,7 @@ def main() -> int:
           f"kappa2 {s.kappa2:g}, {s.variant}, seed {s.seed}; fusion: B = {f.budget}, K = {f.k} (sigma on the "
           f"union), kappa1 {f.kappa1:g}, kappa2 {f.kappa2:g}, {f.variant}, seed {f.seed}; guard = sparsest "
           f"{GUARD:.0%} by sigma; random: mean ± sd over 5 seeds")
-    stored = next(r for r in rows if r.section == "fused" and r.name == "free (Eq. 1)").values.pop("matches_stored")
-    print(f"stored fused_training_set {'is' if stored else 'is not'} the free (Eq. 1) row's fusion\n")
+    print(f"stored fused_training_set: the fusion of {' = '.join(stored_is) or 'none of the rows'}\n")
     print(render(rows, with_sd=False, markdown=args.markdown))
     seeded = []
     if args.seeds > 1:
