@@ -37,7 +37,7 @@ class ShareMode(str, enum.Enum):
     """How the fused set divides its budget among the families."""
 
     free = "free"  # Eq. 1 over the union: the mix is whatever NovelSelect picks
-    pool = "pool"  # each family's share of the union
+    pool = "pool"  # each family's share of the union (the default: README, "Mix controls")
     equal = "equal"
     explicit = "explicit"  # fusion.family_shares
 
@@ -96,8 +96,8 @@ class FusionSettings(Section):
     variant: Variant = Field(Variant.magicagent, description="magicagent (MagicAgent Eq. 1) or released (authors' code)")
     seed: int = Field(0, ge=0, description="seed of the first, random pick")
     shares: ShareMode = Field(
-        ShareMode.free, description="family shares of the fused set: free (Eq. 1 over the union), pool (each "
-        "family's share of the union), equal, or explicit (family_shares)")
+        ShareMode.pool, description="family shares of the fused set: pool (each family's share of the union, the "
+        "default), free (Eq. 1 over the union, the paper's), equal, or explicit (family_shares)")
     family_shares: dict[str, float] = Field(
         default_factory=dict, description="shares=explicit: family -> share (normalised; every family in the union "
         "needs one, 0 leaves it out)")

@@ -57,15 +57,17 @@ def test_config_command_persists_validated_values(tmp_path: Path, monkeypatch: p
     assert "selection.variant" in capsys.readouterr().err and path.read_text() == before
 
 
-def test_mix_settings_default_to_todays_behaviour_and_are_checked():
+def test_mix_settings_defaults_are_the_measured_ones_and_are_checked():
+    """README, "Mix controls": the fusion keeps the families' shares of the union; no guard, no weights."""
     fusion, selection = FusionSettings(), SelectionSettings()
-    assert (fusion.shares, fusion.family_shares, fusion.family_floors) == ("free", {}, {})
+    assert (fusion.shares, fusion.family_shares, fusion.family_floors) == ("pool", {}, {})
     assert fusion.exclude_sparsest == selection.exclude_sparsest == 0.0
     assert not fusion.quality_weighting and not selection.quality_weighting
     explicit = with_overrides(PipelineSettings(), "fusion", {"shares": "explicit", "family_shares": {
         "decomposition": 1, "scheduling": 1, "tool_execution": 2}})
     assert explicit.shares_argument() == {"decomposition": 1.0, "scheduling": 1.0, "tool_execution": 2.0}
-    assert fusion.shares_argument() == "free"
+    assert fusion.shares_argument() == "pool"
+    assert with_overrides(PipelineSettings(), "fusion", {"shares": "free"}).shares_argument() == "free"  # Eq. 1
     bad_values = [
         ({"shares": "explicit"}, "shares=explicit needs family_shares"),
         ({"family_shares": {"cooking": 1}}, r"family_shares: .*unknown families \['cooking'\]"),

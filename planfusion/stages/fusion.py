@@ -21,7 +21,8 @@ def fuse(
     """Rows of the fused set in pick order, and a report: family shares and NovelSum of the fused set
     against a random subset of the same size and against the whole union (same sigma for all three).
 
-    Mix controls (#13; the defaults are Eq. 1 over the union, as before): shares "free" | "pool" |
+    Mix controls (#13; these keyword defaults are Eq. 1 over the union; the pipeline's settings default
+    to shares "pool", README "Mix controls"): shares "free" | "pool" |
     "equal" | {family: share} and floors {family: minimum picks} (planfusion.stages.mix.family_mix);
     exclude_sparsest: keep the union's sparsest share by sigma out of the fused set (outlier_guard);
     weights: (N,) quality weights in (0, 1] multiplying each task's novelty (mix.quality_weights).

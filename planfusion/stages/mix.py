@@ -1,8 +1,10 @@
 """Control over the mix (#13): family shares and floors for the fusion, the outlier guard and quality
 weights, turned into NovelSelect's exact constraints (groups, quotas, floors, exclude, weights).
 
-Everything here is off by default (shares "free", no floors, no guard, no weights): the selection is
-then the paper's Eq. 1 exactly as before.
+The functions' own defaults switch everything off (shares "free", no floors, no guard, no weights): the
+selection is then the paper's Eq. 1 exactly. The pipeline's defaults (planfusion.settings) differ in one
+place, measured in the README ("Mix controls"): the fusion keeps each family's share of the union
+(shares "pool"); ``fusion.shares: free`` gives Eq. 1 back.
 """
 
 from __future__ import annotations
