@@ -61,6 +61,16 @@ def wait_for(what: str | Callable[[], str], watched: Watched, probe: Callable[[]
         time.sleep(every)
 
 
+def finished(server: Server, runs: list[dict[str, Any]], expected: int) -> list[dict[str, Any]] | None:
+    """The successful runs once there are `expected` of them; fails at once, with each failed run's step
+    errors, if any of the runs failed or was canceled."""
+    failed = {r["runId"]: (r["tags"].get("dagster/partition"), r["status"], server.errors(r["runId"]))
+              for r in runs if r["status"] in ("FAILURE", "CANCELED")}
+    assert not failed, f"runs failed: {failed}"
+    done = [r for r in runs if r["status"] == "SUCCESS"]
+    return done if len(done) >= expected else None
+
+
 def tail(path: Path, lines: int) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
 

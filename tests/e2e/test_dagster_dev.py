@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from tests.e2e.harness import BIN, FAMILIES, ROOT, Server, wait_for
+from tests.e2e.harness import BIN, FAMILIES, ROOT, Server, finished, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -22,19 +22,11 @@ pytestmark = pytest.mark.slow
 DEEPLY_NESTED = '{"a":' * 5000 + "1" + "}" * 5000
 
 
-def _finished(server: Server, runs: list[dict[str, Any]], expected: int) -> list[dict[str, Any]] | None:
-    failed = {r["runId"]: (r["tags"].get("dagster/partition"), r["status"], server.errors(r["runId"]))
-              for r in runs if r["status"] in ("FAILURE", "CANCELED")}
-    assert not failed, f"runs failed: {failed}"
-    done = [r for r in runs if r["status"] == "SUCCESS"]
-    return done if len(done) >= expected else None
-
-
 def test_backfill_sensor_and_automation_keep_the_training_set_current(server: Server, tmp_path: Path) -> None:
     backfill = server.launch_backfill()
     family_runs = wait_for(
         "the backfill's three runs", server,
-        lambda: _finished(server, [r for r in server.runs() if r["tags"].get("dagster/backfill") == backfill], 3), timeout=900)
+        lambda: finished(server, [r for r in server.runs() if r["tags"].get("dagster/backfill") == backfill], 3), timeout=900)
     assert sorted(r["tags"]["dagster/partition"] for r in family_runs) == sorted(FAMILIES)
     assert "Could not set lock" not in server.log.read_text(errors="replace")
     # eager(): once every family partition exists the automation sensor materializes the fusion by itself
@@ -50,7 +42,7 @@ def test_backfill_sensor_and_automation_keep_the_training_set_current(server: Se
 
     sensor_runs = wait_for(
         "the inbox sensor's run", server,
-        lambda: _finished(server, [r for r in server.runs() if r["tags"].get("planfusion/trigger") == "inbox"], 1), timeout=900)
+        lambda: finished(server, [r for r in server.runs() if r["tags"].get("planfusion/trigger") == "inbox"], 1), timeout=900)
     assert [r["tags"]["dagster/partition"] for r in sensor_runs] == ["scheduling"]
     sensor_run = sensor_runs[0]["runId"]
     second_fusion = wait_for("the fusion's update after the sensor's run", server,
