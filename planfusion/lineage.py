@@ -12,7 +12,6 @@ from typing import Any
 import duckdb
 
 from planfusion import warehouse, warehouse_access
-from planfusion.warehouse_errors import WarehouseError
 
 
 class UnknownTask(LookupError):
@@ -178,14 +177,10 @@ def register(subparsers: Any) -> None:
 
 
 def _lineage(args: argparse.Namespace) -> int:
-    def busy() -> None:
-        print(f"planfusion lineage: warehouse busy (a run is writing it), waiting up to {args.wait:g} s ...",
-              file=sys.stderr, flush=True)
-
     try:
-        con = warehouse_access.open_warehouse(args.db, read_only=True, lock_timeout_s=args.wait, on_busy=busy)
-    except (FileNotFoundError, WarehouseError, duckdb.Error) as exc:
-        print(f"planfusion lineage: cannot read {args.db}: {exc}", file=sys.stderr)
+        con = warehouse_access.open_for_command("lineage", args.db, args.wait)
+    except warehouse_access.CommandError as exc:
+        print(exc, file=sys.stderr)
         return 2
     chains, missing = [], []
     with con:

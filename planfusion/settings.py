@@ -74,10 +74,9 @@ class DensitySettings(Section):
     k: int = Field(10, ge=1, description="K nearest distinct neighbours per task; must be below the pool size")
 
 
-class SelectionSettings(Section):
-    """family_selection: NovelSelect per family, on the density factors of density_factors."""
+class NovelSelectSettings(Section):
+    """What NovelSelect needs wherever it runs (a family's selection, the fusion)."""
 
-    budget: int = Field(100, ge=1, description="tasks to select per family (capped at the family's pool)")
     kappa1: float = Field(1.0, ge=0, description="proximity power: how fast far-away picks stop counting")
     kappa2: float = Field(0.5, ge=0, description="density power: weight of sparse regions")
     variant: Variant = Field(Variant.magicagent, description="magicagent (MagicAgent Eq. 1) or released (authors' code)")
@@ -86,15 +85,17 @@ class SelectionSettings(Section):
     quality_weighting: bool = Field(False, description=QUALITY_WEIGHTING)
 
 
-class FusionSettings(Section):
+class SelectionSettings(NovelSelectSettings):
+    """family_selection: NovelSelect per family, on the density factors of density_factors."""
+
+    budget: int = Field(100, ge=1, description="tasks to select per family (capped at the family's pool)")
+
+
+class FusionSettings(NovelSelectSettings):
     """fused_training_set: NovelSelect over the union of the family selections, density recomputed there."""
 
     budget: int = Field(200, ge=1, description="size of the fused training set (capped at the union)")
     k: int = Field(10, ge=1, description="K for the density recomputed on the union; must be below its size")
-    kappa1: float = Field(1.0, ge=0, description="proximity power")
-    kappa2: float = Field(0.5, ge=0, description="density power")
-    variant: Variant = Field(Variant.magicagent, description="magicagent (MagicAgent Eq. 1) or released (authors' code)")
-    seed: int = Field(0, ge=0, description="seed of the first, random pick")
     shares: ShareMode = Field(
         ShareMode.pool, description="family shares of the fused set: pool (each family's share of the union, the "
         "default), free (Eq. 1 over the union, the paper's), equal, or explicit (family_shares)")
@@ -103,8 +104,6 @@ class FusionSettings(Section):
         "needs one, 0 leaves it out)")
     family_floors: dict[str, int] = Field(
         default_factory=dict, description="family -> minimum picks in the fused set (capped at what the family has)")
-    exclude_sparsest: float = Field(0.0, ge=0, lt=0.5, description=EXCLUDE_SPARSEST)
-    quality_weighting: bool = Field(False, description=QUALITY_WEIGHTING)
 
     @field_validator("family_shares", "family_floors")
     @classmethod

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import itertools
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Callable
 import duckdb
 
 from planfusion import warehouse
-from planfusion.warehouse_errors import WarehouseBusy, WarehouseUnwritable, is_lock_conflict
+from planfusion.warehouse_errors import WarehouseBusy, WarehouseError, WarehouseUnwritable, is_lock_conflict
 
 LOCK_TIMEOUT_S = 30.0
 FIRST_DELAY_S = 0.05
@@ -83,3 +84,21 @@ def open_warehouse(
             con.close()
             raise
     return con
+
+
+class CommandError(Exception):
+    """A command's user-facing failure: one line on stderr, exit status 2."""
+
+
+def open_for_command(command: str, path: str | Path, wait_s: float) -> duckdb.DuckDBPyConnection:
+    """The warehouse read-only for a CLI command: says once on stderr that it waits for a writing run,
+    then waits up to ``wait_s``; any failure is one CommandError line naming the path."""
+
+    def busy() -> None:
+        print(f"planfusion {command}: warehouse busy (a run is writing it), waiting up to {wait_s:g} s ...",
+              file=sys.stderr, flush=True)
+
+    try:
+        return open_warehouse(path, read_only=True, lock_timeout_s=wait_s, on_busy=busy)
+    except (FileNotFoundError, WarehouseError, duckdb.Error) as exc:
+        raise CommandError(f"planfusion {command}: cannot read {path}: {exc}") from None

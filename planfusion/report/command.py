@@ -15,7 +15,6 @@ import duckdb
 
 from planfusion import tables, warehouse, warehouse_access
 from planfusion.report.sources import ReportInputs, StaleSelection, family_inputs, fused_inputs
-from planfusion.warehouse_errors import WarehouseError
 
 DEFAULT_EXPORTS = "warehouse/exports"
 
@@ -45,14 +44,10 @@ def read_inputs(con: duckdb.DuckDBPyConnection, family: str | None, fused: bool)
 
 
 def _report(args: argparse.Namespace) -> int:
-    def busy() -> None:
-        print(f"planfusion report: warehouse busy (a run is writing it), waiting up to {args.wait:g} s ...",
-              file=sys.stderr, flush=True)
-
     try:
-        con = warehouse_access.open_warehouse(args.db, read_only=True, lock_timeout_s=args.wait, on_busy=busy)
-    except (FileNotFoundError, WarehouseError, duckdb.Error) as exc:
-        print(f"planfusion report: cannot read {args.db}: {exc}", file=sys.stderr)
+        con = warehouse_access.open_for_command("report", args.db, args.wait)
+    except warehouse_access.CommandError as exc:
+        print(exc, file=sys.stderr)
         return 2
     try:
         with con:
