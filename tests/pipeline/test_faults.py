@@ -20,7 +20,7 @@ from dagster._core.loader import LoadingContextForTest
 from assets import ALL_ASSETS, FAMILY_ASSETS
 from assets.spec import code_version
 from orchestration.definitions import defs
-from orchestration.sensors import REQUEST_TAG, inbox_sensor
+from orchestration.sensors import inbox_sensor
 from planfusion import tables
 from planfusion.lineage import task_lineage
 from planfusion.tasks import FAMILIES

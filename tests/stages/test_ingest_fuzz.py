@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import duckdb
-import pytest
 
 from planfusion import warehouse
 from planfusion.stages.curation import curated_rows
