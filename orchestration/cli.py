@@ -5,6 +5,7 @@ import argparse
 import os
 import sys
 
+from orchestration.instance import PG_URL_VARIABLE, STORAGE_VARIABLE, STORAGES
 from planfusion import cli
 
 NO_SERVE_VARIABLE = "PLANFUSION_NO_SERVE"
@@ -17,6 +18,9 @@ def register_up(subparsers) -> None:
     cmd.add_argument("--no-serve", action="store_true", default=os.environ.get(NO_SERVE_VARIABLE, "") not in ("", "0"),
                      help=f"stop after materializing (also: {NO_SERVE_VARIABLE}=1)")
     cmd.add_argument("--port", type=int, default=3000)
+    cmd.add_argument("--storage", choices=STORAGES, default=os.environ.get(STORAGE_VARIABLE, "sqlite"),
+                     help=f"instance storage: SQLite files in the home, or PostgreSQL at ${PG_URL_VARIABLE} (needs the "
+                          f"postgres extra) (default: ${STORAGE_VARIABLE} or %(default)s)")
     cmd.set_defaults(run=_up)
 
 

@@ -3,29 +3,16 @@ instance, print what it made, then serve the Dagster UI and daemon on 127.0.0.1 
 
 import argparse
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
 
 import dagster as dg
 
+from orchestration.instance import InstanceConfigError, check_postgres_ready, prepare_home
 from planfusion import warehouse
 from planfusion.settings import CONFIG_VARIABLE, DEFAULT_CONFIG, SettingsError, load_settings
 from planfusion.tasks import FAMILIES
-
-
-
-def prepare_home(home: Path) -> Path:
-    """DAGSTER_HOME with the project's dagster.yaml in it (a dagster.yaml in the working directory is
-    ignored once DAGSTER_HOME is set)."""
-    source = next((p for p in (Path.cwd() / "dagster.yaml", Path(__file__).resolve().parents[1] / "dagster.yaml")
-                   if p.is_file()), None)
-    if source is None:
-        raise FileNotFoundError("dagster.yaml not found in the working directory or the planfusion checkout")
-    home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, home / "dagster.yaml")
-    return home
 
 
 def pin_paths() -> None:
@@ -122,11 +109,17 @@ def summary(database: str, instance: dg.DagsterInstance) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    home = prepare_home(Path(args.home).resolve())
+    storage = args.storage
+    try:
+        if storage == "postgres":
+            check_postgres_ready()
+        home = prepare_home(Path(args.home).resolve(), storage)
+    except InstanceConfigError as exc:
+        raise SystemExit(f"[planfusion up] {exc}") from None
     os.environ["DAGSTER_HOME"] = str(home)
     pin_paths()
     check_settings()
-    print(f"[planfusion up] settings: {os.environ[CONFIG_VARIABLE]}", flush=True)
+    print(f"[planfusion up] settings: {os.environ[CONFIG_VARIABLE]}; instance: {home} ({storage} storage)", flush=True)
     start = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
         for run_id in release_dead_up_runs(instance):
