@@ -9,9 +9,18 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.instance import InstanceConfigError, check_postgres_ready, prepare_home
+from orchestration.instance import (
+    InstanceConfigError,
+    check_postgres_ready,
+    prepare_home,
+)
 from planfusion import warehouse
-from planfusion.settings import CONFIG_VARIABLE, DEFAULT_CONFIG, SettingsError, load_settings
+from planfusion.settings import (
+    CONFIG_VARIABLE,
+    DEFAULT_CONFIG,
+    SettingsError,
+    load_settings,
+)
 from planfusion.tasks import FAMILIES
 
 
@@ -100,10 +109,10 @@ def summary(database: str, instance: dg.DagsterInstance) -> str:
     event = instance.get_latest_materialization_event(dg.AssetKey("fused_training_set"))
     if event is not None and event.asset_materialization is not None:
         metadata = {k: v.value for k, v in event.asset_materialization.metadata.items()}
-        lines += ["", f"fused training set: {metadata['dagster/row_count']} of {metadata['pool']} selected tasks, "
-                      f"shares {metadata['family_shares']}",
-                  f"NovelSum {metadata['novelsum_fused']:.4g} vs {metadata['novelsum_random_same_size']:.4g} "
-                  f"for a random subset of the same size",
+        lines += ["", (f"fused training set: {metadata['dagster/row_count']} of {metadata['pool']} selected tasks, "
+                       f"shares {metadata['family_shares']}"),
+                  (f"NovelSum {metadata['novelsum_fused']:.4g} vs {metadata['novelsum_random_same_size']:.4g} "
+                   f"for a random subset of the same size"),
                   f"ready for fine-tuning: {metadata['jsonl']}  {metadata['parquet']}"]
     return "\n".join(lines)
 

@@ -11,8 +11,15 @@ from dagster._core.instance.config import dagster_instance_config
 from dagster._core.storage.config import pg_config
 
 from orchestration.cli import main
-from orchestration.instance import (BEGIN, END, PG_URL_VARIABLE, STORAGE_VARIABLE, InstanceConfigError, instance_yaml,
-                                    prepare_home)
+from orchestration.instance import (
+    BEGIN,
+    END,
+    PG_URL_VARIABLE,
+    STORAGE_VARIABLE,
+    InstanceConfigError,
+    instance_yaml,
+    prepare_home,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = (ROOT / "dagster.yaml").read_text()
