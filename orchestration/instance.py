@@ -54,12 +54,28 @@ def instance_yaml(storage: str, text: str) -> str:
     return "".join(lines)
 
 
+URL_FORM = "postgresql+psycopg2://USER:PASSWORD@HOST:PORT/DATABASE"
+
+
 def check_postgres_ready() -> None:
-    """What the postgres storage needs in this process before Dagster tries to connect."""
+    """What the postgres storage needs in this process before Dagster tries to connect: dagster-postgres, the
+    URL, and the URL's driver. SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3, while dagster-postgres
+    installs psycopg2: the URL names it (postgresql+psycopg2://) unless psycopg 3 is installed too."""
     if importlib.util.find_spec("dagster_postgres") is None:
         raise InstanceConfigError("storage postgres needs dagster-postgres: pip install -e '.[postgres]'")
-    if not os.environ.get(PG_URL_VARIABLE):
-        raise InstanceConfigError(f"storage postgres needs {PG_URL_VARIABLE}=postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
+    url = os.environ.get(PG_URL_VARIABLE)
+    if not url:
+        raise InstanceConfigError(f"storage postgres needs {PG_URL_VARIABLE}={URL_FORM}")
+    from sqlalchemy.engine import make_url  # comes with dagster
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(url).get_dialect().import_dbapi()
+    except ImportError as exc:  # the message names the scheme, never the URL: it may hold a password
+        raise InstanceConfigError(f"{PG_URL_VARIABLE}: {url.split('://')[0]}:// needs a driver that is not installed "
+                                  f"({exc}); dagster-postgres comes with psycopg2: {URL_FORM}") from None
+    except ArgumentError as exc:
+        raise InstanceConfigError(f"{PG_URL_VARIABLE} is not a database URL ({type(exc).__name__}); expected {URL_FORM}") from None
 
 
 def prepare_home(home: Path, storage: str = "sqlite", source: Path | None = None) -> Path:

@@ -2,6 +2,7 @@
 block uncommented, nothing else, so the pool and run monitoring cannot drift between them, and Dagster accepts
 both. tests/e2e/test_postgres.py runs a real server on the PostgreSQL form."""
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from orchestration.instance import (
     PG_URL_VARIABLE,
     STORAGE_VARIABLE,
     InstanceConfigError,
+    check_postgres_ready,
     instance_yaml,
     prepare_home,
 )
@@ -70,6 +72,19 @@ def test_up_with_postgres_and_no_url_fails_before_touching_the_home(tmp_path: Pa
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(PG_URL_VARIABLE, raising=False)
     monkeypatch.setenv(STORAGE_VARIABLE, "postgres")  # the variable is the flag's default
-    with pytest.raises(SystemExit, match=f"storage postgres needs {PG_URL_VARIABLE}="):
+    with pytest.raises(SystemExit, match=f"storage postgres needs {PG_URL_VARIABLE}=postgresql\\+psycopg2://"):
         main(["up", "--no-serve", "--home", str(tmp_path / "home")])
     assert not (tmp_path / "home").exists()
+
+
+def test_up_with_a_url_whose_driver_is_missing_says_which_url_works(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3; dagster-postgres installs psycopg2."""
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # psycopg 3 absent, as with the postgres extra alone
+    monkeypatch.setenv(PG_URL_VARIABLE, "postgresql://user:secret@db.example:5432/dagster")
+    with pytest.raises(SystemExit, match=r"postgresql:// needs a driver .*postgresql\+psycopg2://") as failed:
+        main(["up", "--no-serve", "--storage", "postgres", "--home", str(tmp_path / "home")])
+    assert "secret" not in str(failed.value)
+    assert not (tmp_path / "home").exists()
+    monkeypatch.setenv(PG_URL_VARIABLE, "postgresql+psycopg2://user:secret@db.example:5432/dagster")
+    check_postgres_ready()

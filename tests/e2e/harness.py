@@ -4,19 +4,25 @@ driven over GraphQL, and polling with deadlines that fail with the process's log
 from __future__ import annotations
 
 import os
+import pwd
 import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import pytest
 import requests
 import yaml
+
+from orchestration.instance import prepare_home
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -76,7 +82,7 @@ def tail(path: Path, lines: int) -> str:
 
 
 def group_alive(group: int) -> bool:
-    return subprocess.run(["pgrep", "-g", str(group)], capture_output=True).returncode == 0
+    return subprocess.run(["pgrep", "-g", str(group)], capture_output=True, check=False).returncode == 0
 
 
 def _free_port() -> int:
@@ -87,14 +93,16 @@ def _free_port() -> int:
 
 class Server:
     """One `dagster dev` in its own process group, with its own DAGSTER_HOME (the project's dagster.yaml
-    copied in: with DAGSTER_HOME set, the working directory's is ignored), warehouse, inbox and settings."""
+    written in for the storage, as `planfusion up` does: with DAGSTER_HOME set, the working directory's is
+    ignored), warehouse, inbox and settings; `env` adds variables (DAGSTER_PG_URL for postgres storage)."""
 
-    def __init__(self, root: Path, settings: dict[str, Any]) -> None:
+    def __init__(self, root: Path, settings: dict[str, Any], storage: str = "sqlite",
+                 env: dict[str, str] | None = None) -> None:
         self.root, self.port = root, _free_port()
         home = root / "dagster_home"
         home.mkdir()
-        shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
-        self.env = project_env(root, settings) | {"DAGSTER_HOME": str(home)}
+        prepare_home(home, storage, source=ROOT / "dagster.yaml")
+        self.env = project_env(root, settings) | {"DAGSTER_HOME": str(home)} | (env or {})
         self.log = root / "dagster_dev.log"
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
@@ -198,6 +206,116 @@ class Server:
             self.process.wait(timeout=30)
         except ProcessLookupError:
             pass
+
+    def log_tail(self, lines: int = 60) -> str:
+        return tail(self.log, lines)
+
+
+@contextmanager
+def running(server: Server) -> Iterator[Server]:
+    """The server once its webserver answers; stopped afterwards, with no process of its group left behind."""
+    try:
+        wait_for("the webserver to answer", server, server.answers, timeout=240)
+        yield server
+    finally:
+        server.stop()
+    deadline = time.monotonic() + 60  # the webserver, daemon and code servers wind down after the parent
+    while group_alive(server.process.pid) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert not group_alive(server.process.pid), "dagster dev left processes behind"
+
+
+def postgres_bindir() -> Path | None:
+    """The folder of the PostgreSQL server binaries (initdb, postgres): `pg_config --bindir`, else the newest
+    /usr/lib/postgresql/*/bin (Debian's layout), else initdb on PATH."""
+    candidates = []
+    if pg_config := shutil.which("pg_config"):
+        found = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
+        if found.returncode == 0:
+            candidates.append(Path(found.stdout.strip()))
+    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name)
+                         if p.parent.name.isdigit() else 0, reverse=True)
+    if initdb := shutil.which("initdb"):
+        candidates.append(Path(initdb).resolve().parent)
+    return next((c for c in candidates if (c / "initdb").is_file() and (c / "postgres").is_file()), None)
+
+
+class Postgres:
+    """A throwaway PostgreSQL server: a new cluster (initdb) in a fresh folder under the system temp dir,
+    listening on 127.0.0.1 at a free port (its unix socket in that folder), fsync off, trust authentication,
+    with an empty database for Dagster. initdb refuses to run as root, so as root (CI) the cluster belongs to
+    and runs as the `postgres` system user; the folder is outside pytest's tmp dirs, which only root can
+    enter. stop() shuts it down (fast: SIGINT, KILL after a timeout) and removes the folder."""
+
+    def __init__(self, bindir: Path, log: Path, database: str = "dagster") -> None:
+        self.bindir, self.log, self.database = bindir, log, database
+        self.port = _free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="planfusion-pg-"))
+        self.as_user: list[str] = []
+        self.process: subprocess.Popen | None = None
+        if os.geteuid() == 0:
+            try:
+                owner = pwd.getpwnam("postgres")
+            except KeyError:
+                pytest.fail("running as root, and initdb refuses root, but there is no `postgres` system user "
+                            "(Debian's postgresql package creates it)")
+            os.chown(self.dir, owner.pw_uid, owner.pw_gid)
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+
+    @property
+    def url(self) -> str:
+        # the driver named: SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3; dagster-postgres brings psycopg2
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{self.database}"
+
+    def start(self) -> None:
+        data = self.dir / "data"
+        made = subprocess.run([*self.as_user, str(self.bindir / "initdb"), "-D", str(data), "-U", "postgres",
+                               "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"],
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert made.returncode == 0, f"initdb failed:\n{made.stdout}\n{made.stderr}"
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                [*self.as_user, str(self.bindir / "postgres"), "-D", str(data), "-h", "127.0.0.1",
+                 "-p", str(self.port), "-k", str(self.dir), "-c", "fsync=off", "-c", "synchronous_commit=off",
+                 "-c", "full_page_writes=off"],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_for(f"PostgreSQL to accept connections on port {self.port}", self, self._accepts, timeout=60, every=0.5)
+        self.execute(f"CREATE DATABASE {self.database}", database="postgres")
+
+    def _accepts(self) -> bool:
+        import psycopg2
+
+        try:
+            psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
+                             connect_timeout=5).close()
+            return True
+        except psycopg2.OperationalError:
+            return False
+
+    def execute(self, sql: str, *params: Any, database: str | None = None) -> list[tuple]:
+        """Rows of one statement, run in autocommit on the server (the Dagster database by default)."""
+        import psycopg2
+
+        con = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname=database or self.database)
+        try:
+            con.autocommit = True
+            with con.cursor() as cursor:
+                cursor.execute(sql, params or None)
+                return cursor.fetchall() if cursor.description else []
+        finally:
+            con.close()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGINT)  # postgres: fast shutdown
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=30)
+            except ProcessLookupError:
+                pass
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def log_tail(self, lines: int = 60) -> str:
         return tail(self.log, lines)
