@@ -3,7 +3,7 @@
 partitions (one run each), the fusion by the automation sensor, a task file picked up by the inbox sensor and
 its family's run, and the UI's GraphQL answering from the same database. Then PostgreSQL itself is asked:
 runs, event logs, backfill, sensor ticks and the `duckdb` pool are stored there, and DAGSTER_HOME holds no
-SQLite file."""
+SQLite file. And `planfusion up --storage postgres`, the documented command, records its runs there too."""
 
 import itertools
 import json
@@ -16,7 +16,19 @@ import duckdb
 import pytest
 import yaml
 
-from tests.e2e.harness import BIN, FAMILIES, ROOT, Postgres, Server, finished, wait_for
+from orchestration.instance import PG_URL_VARIABLE, instance_yaml
+from tests.e2e.harness import (
+    BIN,
+    FAMILIES,
+    ROOT,
+    SMALL_SETTINGS,
+    Postgres,
+    Server,
+    finished,
+    project_env,
+    tail,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -121,3 +133,25 @@ def test_pipeline_sensors_and_ui_on_a_postgres_instance(postgres_server: Server,
         from_file = con.execute("SELECT count(*) FROM raw_tasks WHERE source = 'file'").fetchone()[0]
     assert writers == {r["runId"] for r in family_runs if r["tags"]["dagster/partition"] != "scheduling"} | {sensor_run["runId"]}
     assert fused == {second_fusion} and from_file == 3
+
+
+def test_planfusion_up_with_postgres_storage_records_its_runs_there(postgres: Postgres, tmp_path: Path) -> None:
+    home = tmp_path / "dagster_home"
+    env = project_env(tmp_path, SMALL_SETTINGS) | {"DAGSTER_HOME": str(home), PG_URL_VARIABLE: postgres.url}
+    log = tmp_path / "up.log"
+    with open(log, "wb") as out:
+        up = subprocess.run([str(BIN / "planfusion"), "up", "--no-serve", "--storage", "postgres", "--home", str(home)],
+                            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=900, check=False)
+    assert up.returncode == 0, tail(log, 80)
+    output = log.read_text(errors="replace")
+    assert f"instance: {home} (postgres storage)" in output and "pipeline materialized" in output
+    assert (home / "dagster.yaml").read_text() == instance_yaml("postgres", (ROOT / "dagster.yaml").read_text())
+
+    runs = postgres.execute("""SELECT r.run_id, r.status, p.value FROM runs r
+                               JOIN run_tags u ON u.run_id = r.run_id AND u.key = 'planfusion/up_pid'
+                               LEFT JOIN run_tags p ON p.run_id = r.run_id AND p.key = 'dagster/partition'""")
+    assert {status for _, status, _ in runs} == {"SUCCESS"}
+    assert sorted(partition or "" for *_, partition in runs) == ["", *sorted(FAMILIES)]  # and the fusion
+    events = dict(postgres.execute("SELECT run_id, count(*) FROM event_logs GROUP BY run_id"))
+    assert set(events) == {run for run, *_ in runs}
+    assert sorted(home.rglob("*.db")) == []
