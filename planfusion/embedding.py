@@ -7,8 +7,6 @@ revision) can never serve vectors from other weights.
 
 from __future__ import annotations
 
-import bisect
-import contextlib
 import hashlib
 import os
 import time
@@ -17,6 +15,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
+
+from planfusion import encoders
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSION = 384
@@ -40,48 +40,39 @@ def model_revision(path: Path | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
-PRECISIONS = ("auto", "fp32", "bf16")
-
-
-def cpu_has_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool:
-    """Whether the CPU multiplies bfloat16 natively (AVX-512 BF16 or AMX): there bf16 matrix products run
-    about 2-3x faster than fp32 with vectors within cosine 0.9999 of them; elsewhere bf16 is emulated and
-    slower, so fp32 stays."""
-    try:
-        flags = Path(cpuinfo).read_text()
-    except OSError:
-        return False
-    return any(f" {flag}" in flags for flag in ("avx512_bf16", "amx_bf16"))
-
-
 class TaskEmbedder:
     """Embeds task texts into (n, 384) float32 L2-normalised rows that see the whole text.
 
     all-MiniLM-L6-v2 reads at most 256 word pieces, and task texts run to over 1,500: a single window
     would leave most of a long task unseen, and two tasks differing only late would get the same vector.
     So each text is cut into overlapping windows of ``window`` word pieces (``overlap`` shared with the
-    previous one), every window is embedded, and the text's vector is the token-weighted mean of its
-    windows, normalised. ``scheme`` names this, and the cache is keyed by it too.
+    previous one), every window is embedded as [CLS] window [SEP], and the text's vector is the
+    token-weighted mean of its windows, normalised. The windows of one call are sorted by length before
+    batching, so batches carry little padding.
+
+    ``backend`` (openvino or torch) and ``precision`` (fp32 or bf16) choose the engine; "auto" takes
+    OpenVINO when installed and bf16 where the CPU multiplies it natively (see planfusion.encoders).
+    ``scheme`` names windows, backend and precision, and the cache is keyed by it and the weights' revision.
     """
 
     name = MODEL_NAME
 
-    def __init__(self, batch_size: int = 64, device: str = "cpu", window: int = 254, overlap: int = 32,
-                 precision: str = "auto"):
+    def __init__(self, batch_size: int = 16, device: str = "cpu", window: int = 254, overlap: int = 32,
+                 precision: str = "auto", backend: str = "auto"):
         if not 0 <= overlap < window:
             raise ValueError(f"overlap must be in [0, window), got overlap={overlap}, window={window}")
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.batch_size = batch_size
         self.device = device
         self.window = window
         self.overlap = overlap
-        self.precision = ("bf16" if cpu_has_bf16() else "fp32") if precision == "auto" else precision
+        self.backend, self.precision = encoders.resolve(backend, precision)
 
     @property
     def scheme(self) -> str:
-        """What, besides the weights, decides a vector: windows and the precision of the matrix products."""
-        return f"mean-of-windows/{self.window}/{self.overlap}/{self.precision}"
+        """What, besides the weights, decides a vector: windows, engine and precision of the matrix products."""
+        return f"mean-of-windows/{self.window}/{self.overlap}/{self.backend}-{self.precision}"
 
     @cached_property
     def revision(self) -> str:
@@ -89,6 +80,7 @@ class TaskEmbedder:
 
     @cached_property
     def model(self):
+        """The sentence-transformers model: its tokenizer and transformer weights."""
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ["TRANSFORMERS_OFFLINE"] = "1"
         from sentence_transformers import SentenceTransformer
@@ -98,48 +90,62 @@ class TaskEmbedder:
             raise ValueError(f"window {self.window} + 2 special tokens exceeds the model's {model.max_seq_length}")
         return model
 
+    @cached_property
+    def encoder(self) -> encoders.Encoder:
+        transformer = self.model[0].auto_model
+        if self.backend == "openvino":
+            return encoders.OpenVINOEncoder(encoders.openvino_model(transformer, self.revision), self.precision)
+        return encoders.TorchEncoder(transformer, self.precision)
+
+    def _word_pieces(self, texts: Sequence[str]) -> list[list[int]]:
+        return self.model.tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"] if texts else []
+
+    def _starts(self, n_pieces: int) -> range:
+        return range(0, max(n_pieces - self.overlap, 1), self.window - self.overlap)
+
+    def _cut(self, ids: list[int]) -> list[list[int]]:
+        return [ids[s : s + self.window] for s in self._starts(len(ids))]
+
     def windows(self, text: str) -> list[list[int]]:
         """The word-piece ids of each window of text (at least one, possibly empty)."""
-        ids = self.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
-        step = self.window - self.overlap
-        starts = range(0, max(len(ids) - self.overlap, 1), step)
-        return [ids[s : s + self.window] for s in starts]
+        return self._cut(self._word_pieces([text])[0])
 
     def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         """(len(texts), 384) float32 unit vectors; ``progress`` is called with texts done, total, seconds."""
-        out = np.zeros((len(texts), DIMENSION), dtype=np.float64)
-        owners, weights, pieces = [], [], []
-        for i, text in enumerate(texts):
-            for ids in self.windows(text):
+        owners, pieces = [], []
+        for i, ids in enumerate(self._word_pieces(texts)):
+            for window in self._cut(ids):
                 owners.append(i)
-                weights.append(max(len(ids), 1))
-                pieces.append(self.model.tokenizer.decode(ids))
-        last_window = [0] * len(texts)  # index of each text's last window: a text is done past it
-        for k, owner in enumerate(owners):
-            last_window[owner] = k
+                pieces.append(window)
+        owners = np.asarray(owners, dtype=np.int64)
+        weights = np.maximum([len(p) for p in pieces], 1).astype(np.float64)
+        left = np.bincount(owners, minlength=len(texts))  # windows still to embed, per text
+        out = np.zeros((len(texts), DIMENSION), dtype=np.float64)
+        cls, sep = self.model.tokenizer.cls_token_id, self.model.tokenizer.sep_token_id
+        order = np.argsort([-len(p) for p in pieces], kind="stable")
         start = time.perf_counter()
-        for lo in range(0, len(pieces), self.batch_size * 4):
-            hi = min(lo + self.batch_size * 4, len(pieces))
-            with self._precision():
-                vectors = self.model.encode(pieces[lo:hi], batch_size=self.batch_size, normalize_embeddings=True,
-                                            convert_to_numpy=True)
-            np.add.at(out, owners[lo:hi], vectors * np.asarray(weights[lo:hi], dtype=np.float64)[:, None])
+        for lo in range(0, len(order), self.batch_size):
+            batch = order[lo : lo + self.batch_size]
+            length = len(pieces[batch[0]]) + 2
+            ids = np.zeros((len(batch), length), dtype=np.int64)
+            mask = np.zeros((len(batch), length), dtype=np.int64)
+            for row, k in enumerate(batch):
+                ids[row, : len(pieces[k]) + 2] = [cls, *pieces[k], sep]
+                mask[row, : len(pieces[k]) + 2] = 1
+            vectors = self.encoder.encode(ids, mask)
+            np.add.at(out, owners[batch], vectors * weights[batch, None])
+            np.subtract.at(left, owners[batch], 1)
             if progress is not None:
-                progress(bisect.bisect_left(last_window, hi), len(texts), time.perf_counter() - start)
+                progress(int((left == 0).sum()), len(texts), time.perf_counter() - start)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return (out / np.where(norms > 0, norms, 1.0)).astype(np.float32)
-
-    def _precision(self):
-        import torch
-
-        return torch.autocast("cpu", dtype=torch.bfloat16) if self.precision == "bf16" else contextlib.nullcontext()
 
     def coverage(self, texts: Sequence[str]) -> dict[str, float]:
         """How much of the texts reaches the model: every word piece (windows), against the share one
         window of the model's length would have seen."""
-        lengths = [len(self.model.tokenizer(t, add_special_tokens=False, verbose=False)["input_ids"]) for t in texts]
+        lengths = [len(ids) for ids in self._word_pieces(texts)]
         total = sum(lengths)
         return {"tokens_per_text_mean": total / len(texts) if texts else 0.0,
-                "windows_per_text_mean": sum(len(self.windows(t)) for t in texts) / len(texts) if texts else 0.0,
+                "windows_per_text_mean": sum(len(self._starts(n)) for n in lengths) / len(texts) if texts else 0.0,
                 "share_of_tokens_embedded": 1.0,
                 "share_one_window_would_see": sum(min(n, self.window) for n in lengths) / total if total else 1.0}

@@ -108,7 +108,7 @@ TABLES: dict[str, Table] = {
                 ("text_hash", "VARCHAR", "sha256 of the embedded text: the cache key with the model"),
                 ("model_name", "VARCHAR", "embedding model"),
                 ("model_revision", "VARCHAR", "hash of the model weights"),
-                ("embedding_scheme", "VARCHAR", "how the text became one vector (mean of overlapping windows: size, overlap)"),
+                ("embedding_scheme", "VARCHAR", "how the text became one vector: mean of overlapping windows (size, overlap), engine and precision, e.g. mean-of-windows/254/32/openvino-bf16"),
                 ("from_cache", "BOOLEAN", "reused from embedding_cache rather than computed in this run"),
                 ("embedding", "FLOAT[384]", "the unit vector"),
             ]
