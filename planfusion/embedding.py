@@ -111,8 +111,10 @@ class TaskEmbedder:
         """The word-piece ids of each window of text (at least one, possibly empty)."""
         return self._cut(self._word_pieces([text])[0])
 
-    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
-        """(len(texts), 384) float32 unit vectors; ``progress`` is called with texts done, total, seconds."""
+    def embed(self, texts: Sequence[str], progress: Progress | None = None, every: float = 5.0) -> np.ndarray:
+        """(len(texts), 384) float32 unit vectors. ``progress`` is called with texts done, total and seconds,
+        at most once per ``every`` seconds and at the end; windows run longest first, across texts, so texts
+        done are counted as the embedded share of the windows."""
         owners, pieces = [], []
         for i, ids in enumerate(self._word_pieces(texts)):
             for window in self._cut(ids):
@@ -120,11 +122,10 @@ class TaskEmbedder:
                 pieces.append(window)
         owners = np.asarray(owners, dtype=np.int64)
         weights = np.maximum([len(p) for p in pieces], 1).astype(np.float64)
-        left = np.bincount(owners, minlength=len(texts))  # windows still to embed, per text
         out = np.zeros((len(texts), DIMENSION), dtype=np.float64)
         cls, sep = self.model.tokenizer.cls_token_id, self.model.tokenizer.sep_token_id
         order = np.argsort([-len(p) for p in pieces], kind="stable")
-        start = time.perf_counter()
+        start, reported = time.perf_counter(), 0.0
         for lo in range(0, len(order), self.batch_size):
             batch = order[lo : lo + self.batch_size]
             length = len(pieces[batch[0]]) + 2
@@ -135,9 +136,10 @@ class TaskEmbedder:
                 mask[row, : len(pieces[k]) + 2] = 1
             vectors = self.encoder.encode(ids, mask)
             np.add.at(out, owners[batch], vectors * weights[batch, None])
-            np.subtract.at(left, owners[batch], 1)
-            if progress is not None:
-                progress(int((left == 0).sum()), len(texts), time.perf_counter() - start)
+            elapsed, finished = time.perf_counter() - start, lo + len(batch) == len(order)
+            if progress is not None and (finished or elapsed - reported >= every):
+                reported = elapsed
+                progress(len(texts) * (lo + len(batch)) // len(order), len(texts), elapsed)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return (out / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
