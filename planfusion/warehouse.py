@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import duckdb
 import pyarrow as pa
@@ -128,6 +128,20 @@ TABLES: dict[str, Table] = {
             partitioned=False,
         ),
         Table(
+            "stage_inputs",
+            "What each stage's current rows were made from: a run whose stage inputs are the same reuses them.",
+            [
+                ("stage", "VARCHAR", "the stage (asset) that wrote the rows"),
+                ("family", "VARCHAR", "task family ('' for a stage over every family)"),
+                ("fingerprint", "VARCHAR", "sha256 of the stage's code version, parameters and inputs (upstream data "
+                 "versions, inbox files)"),
+                ("data_version", "VARCHAR", "data version of the rows written with that fingerprint"),
+                ("checks", "JSON", "the stage's asset check results on those rows"),
+                ("run_id", "VARCHAR", "run that wrote the rows"),
+            ],
+            partitioned=False,
+        ),
+        Table(
             "density_factors",
             "sigma for every kept task, from its K nearest neighbours among the family's kept tasks.",
             [
@@ -235,13 +249,18 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f"ALTER TABLE {table.name} ADD COLUMN {name} {dtype}")
 
 
+def json_text(value: Any) -> str:
+    """How a JSON column stores a value (keys sorted, so equal values are equal text)."""
+    return json.dumps(value, sort_keys=True)
+
+
 def _arrow(table: Table, rows: Sequence[Mapping[str, Any]]) -> pa.Table:
     names = [name for name, _, _ in table.columns]
     data = {}
     for name, dtype, _ in table.columns:
         values = [row.get(name) for row in rows]
         if dtype == "JSON":
-            values = [None if v is None else json.dumps(v, sort_keys=True) for v in values]
+            values = [None if v is None else json_text(v) for v in values]
         data[name] = values
     return pa.table({n: data[n] for n in names}) if rows else pa.table({n: pa.array([], pa.null()) for n in names})
 
@@ -249,20 +268,36 @@ def _arrow(table: Table, rows: Sequence[Mapping[str, Any]]) -> pa.Table:
 def replace_rows(
     con: duckdb.DuckDBPyConnection,
     table_name: str,
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, Any]] | pa.Table,
     *,
     family: str | None = None,
 ) -> int:
-    """Replace a family's rows (or the whole table when family is None) in one transaction.
+    """Replace a family's rows (or the whole table when family is None) in one transaction: see
+    :func:`replace_in_batches`, of which this is the one-batch case."""
+    return replace_in_batches(con, table_name, [rows], family=family)
 
-    A DuckDB failure (disk full, conversion...) leaves the previous rows and is raised as
-    WarehouseWriteFailed naming the table, the family and the real cause. A failed COMMIT has already
-    ended the transaction, so it is not rolled back again (that would raise "no transaction is
-    active" in place of the cause)."""
+
+def replace_in_batches(
+    con: duckdb.DuckDBPyConnection,
+    table_name: str,
+    batches: Iterable[Sequence[Mapping[str, Any]] | pa.Table],
+    *,
+    family: str | None = None,
+    finish: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+) -> int:
+    """Replace a family's rows (or the whole table when family is None) in one transaction, inserting
+    the batches as they come, so a stage never holds all its rows at once; ``finish`` runs last in the
+    same transaction (e.g. an UPDATE of rows inserted earlier). A batch is row dicts or an Arrow table
+    with the table's column names.
+
+    A failure anywhere, in DuckDB (disk full, conversion...) or in the code making the batches, leaves
+    the previous rows; a DuckDB failure is raised as WarehouseWriteFailed naming the table, the family
+    and the real cause. A failed COMMIT has already ended the transaction, so it is not rolled back again
+    (that would raise "no transaction is active" in place of the cause)."""
     table = TABLES[table_name]
     if table.partitioned and family is None:
         raise ValueError(f"{table_name} is written per family: pass family=")
-    arrow = _arrow(table, rows)
+    written = 0
     con.execute("BEGIN TRANSACTION")
     committing = False
     try:
@@ -270,10 +305,15 @@ def replace_rows(
             con.execute(f"DELETE FROM {table_name}")
         else:
             con.execute(f"DELETE FROM {table_name} WHERE family = ?", [family])
-        if rows:
-            con.register("incoming_rows", arrow)
-            con.execute(f"INSERT INTO {table_name} BY NAME SELECT * FROM incoming_rows")
-            con.unregister("incoming_rows")
+        for batch in batches:
+            arrow = batch if isinstance(batch, pa.Table) else _arrow(table, batch)
+            if arrow.num_rows:
+                con.register("incoming_rows", arrow)
+                con.execute(f"INSERT INTO {table_name} BY NAME SELECT * FROM incoming_rows")
+                con.unregister("incoming_rows")
+                written += arrow.num_rows
+        if finish is not None:
+            finish(con)
         committing = True
         con.execute("COMMIT")
     except BaseException as exc:
@@ -282,7 +322,7 @@ def replace_rows(
         if isinstance(exc, duckdb.Error):
             raise WarehouseWriteFailed(table_name, family, exc) from exc
         raise
-    return len(rows)
+    return written
 
 
 def _rollback(con: duckdb.DuckDBPyConnection, failure: BaseException) -> None:
@@ -323,6 +363,8 @@ def tables_markdown() -> str:
         scope = "rows replaced per family" if table.partitioned else "one table, replaced as a whole"
         if table.name == "embedding_cache":
             scope = "append-only, keyed by (text_hash, model_name, model_revision, embedding_scheme)"
+        if table.name == "stage_inputs":
+            scope = "one row per (stage, family), replaced when the stage writes its rows"
         lines = [f"### `{table.name}`", "", f"{table.doc} *{scope.capitalize()}.*", "", "| column | type | meaning |", "|---|---|---|"]
         lines += [f"| `{name}` | {dtype} | {doc} |" for name, dtype, doc in table.columns]
         parts.append("\n".join(lines))
