@@ -9,6 +9,7 @@ from typing import Any, Iterator, Sequence
 
 import dagster as dg
 import duckdb
+import pyarrow as pa
 from dagster_duckdb import DuckDBResource
 
 from planfusion import warehouse
@@ -52,6 +53,16 @@ def provenance(context: dg.AssetExecutionContext, params: dict[str, Any]) -> dic
 def with_provenance(rows: Sequence[dict[str, Any]], family: str | None, stamp: dict[str, Any]) -> list[dict[str, Any]]:
     extra = dict(stamp, **({"family": family} if family else {}))
     return [dict(row, **extra) for row in rows]
+
+
+def arrow_with_provenance(table: pa.Table, family: str | None, stamp: dict[str, Any], **constants: Any) -> pa.Table:
+    """with_provenance for an Arrow table: the stamp (params as JSON text), the family and constants as
+    columns of one value each."""
+    values = dict(constants, run_id=stamp["run_id"], code_version=stamp["code_version"],
+                  params=warehouse.json_text(stamp["params"]), **({"family": family} if family else {}))
+    for name, value in values.items():
+        table = table.append_column(name, pa.array([value] * table.num_rows, pa.string()))
+    return table
 
 
 def column_schema(table: str) -> dg.TableSchema:
