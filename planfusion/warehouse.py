@@ -335,6 +335,8 @@ def _rollback(con: duckdb.DuckDBPyConnection, failure: BaseException) -> None:
 
 
 def add_cached_embeddings(con: duckdb.DuckDBPyConnection, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Add vectors the cache does not hold yet; one per key, also when the rows repeat a key (the cache
+    must stay keyed: task_embeddings joins it)."""
     rows = list(rows)
     if not rows:
         return
@@ -344,7 +346,8 @@ def add_cached_embeddings(con: duckdb.DuckDBPyConnection, rows: Iterable[Mapping
         """INSERT INTO embedding_cache BY NAME SELECT * FROM incoming_vectors AS i
            WHERE NOT EXISTS (SELECT 1 FROM embedding_cache c WHERE c.text_hash = i.text_hash
                              AND c.model_name = i.model_name AND c.model_revision = i.model_revision
-                             AND c.embedding_scheme IS NOT DISTINCT FROM i.embedding_scheme)"""
+                             AND c.embedding_scheme IS NOT DISTINCT FROM i.embedding_scheme)
+           QUALIFY row_number() OVER (PARTITION BY text_hash, model_name, model_revision, embedding_scheme) = 1"""
     )
     con.unregister("incoming_vectors")
 

@@ -85,3 +85,12 @@ def test_bf16_vectors_stay_within_cosine_0_99_of_fp32(embedder: TaskEmbedder) ->
     full.model, half.model = embedder.model, embedder.model  # one loaded model, two precisions
     cosines = (full.embed(texts) * half.embed(texts)).sum(axis=1)
     assert cosines.min() >= 0.999, cosines.min()
+
+
+def test_the_cache_stays_keyed_when_a_batch_repeats_a_text(tmp_path) -> None:
+    row = {"text_hash": "h", "model_name": "m", "model_revision": "r", "embedding_scheme": "s",
+           "embedding": [0.0] * 384, "run_id": "x"}
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        warehouse.add_cached_embeddings(con, [row, row | {"run_id": "y"}])
+        warehouse.add_cached_embeddings(con, [row | {"run_id": "z"}])
+        assert con.execute("SELECT count(*) FROM embedding_cache").fetchone()[0] == 1
