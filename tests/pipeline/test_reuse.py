@@ -146,3 +146,18 @@ def test_a_stage_that_fails_before_writing_leaves_no_fingerprint(tmp_path: Path)
     assert house.rows("SELECT count(*) FROM stage_inputs WHERE stage = 'density_factors'") == [(0,)]
     set_settings(house)
     assert reused(run(house))["density_factors"] is False
+
+
+def test_the_fusion_keeps_its_rows_until_a_family_or_its_files_change(tmp_path: Path) -> None:
+    house = Warehouse(tmp_path)
+    for family in ("decomposition", FAMILY, "tool_execution"):
+        assert house.family(family).success
+    first = house.fusion()
+    assert first.success, failure(first)
+    assert reused(house.fusion()) == {"fused_training_set": True}
+    (tmp_path / "exports" / "fused_training_set.jsonl").unlink()
+    assert reused(house.fusion()) == {"fused_training_set": False}
+    assert (tmp_path / "exports" / "fused_training_set.jsonl").is_file()
+    set_settings(house, selection={"budget": 4})
+    run(house)
+    assert reused(house.fusion()) == {"fused_training_set": False}
