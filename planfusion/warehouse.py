@@ -19,6 +19,10 @@ import pyarrow as pa
 from planfusion.warehouse_errors import WarehouseWriteFailed
 
 DEFAULT_DATABASE = "warehouse/planfusion.duckdb"
+# DuckDB's own memory (sorts, joins, the buffer cache of the file) for a process: beyond it DuckDB spills
+# to a temporary folder. Its default, 80% of the machine, would let a large family's stages grow the run
+# worker by gigabytes of cached pages.
+MEMORY_LIMIT = "1GB"
 
 PROVENANCE = [
     ("run_id", "VARCHAR", "Dagster run that wrote the row"),
@@ -231,9 +235,14 @@ def connect(path: str | Path = DEFAULT_DATABASE, *, read_only: bool = False) -> 
         raise FileNotFoundError(f"no warehouse at {path}: materialize the pipeline first")
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
+    limit_memory(con)
     if not read_only:
         ensure_schema(con)
     return con
+
+
+def limit_memory(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
