@@ -20,6 +20,7 @@ from planfusion.warehouse_errors import WarehouseError, is_transient
 # Everything else (bad config, bad data, unwritable folder, full disk) fails at once with its message.
 TRANSIENT_RETRIES = 3
 TRANSIENT_WAIT_SECONDS = 10
+PROGRESS_EVERY = 5000  # rows between two progress lines of a stage that streams
 
 
 def _retry_or_fail(exc: BaseException) -> Exception:

@@ -39,7 +39,7 @@ def raw_records(con: duckdb.DuckDBPyConnection, family: str) -> list[dict[str, A
     return [row for batch in raw_record_batches(con, family) for row in batch]
 
 
-def raw_record_batches(con: duckdb.DuckDBPyConnection, family: str, batch: int = 2000) -> Iterator[list[dict[str, Any]]]:
+def raw_record_batches(con: duckdb.DuckDBPyConnection, family: str, batch: int = 500) -> Iterator[list[dict[str, Any]]]:
     """raw_records, ``batch`` rows at a time, read through a cursor of their own: the caller may write on
     ``con`` (in a transaction) between batches."""
     cursor = con.cursor()

@@ -7,7 +7,8 @@ rejected. Sources are taken in a stable order, generator first, then files by pa
 inbox always gives the same rows whatever order the files were dropped in.
 
 The rows come in batches (:func:`raw_batches`) so a stage can write them as they are made: what it must
-remember across batches is only each task id's content hash."""
+remember across batches is only each task id's content hash. A record is about 20 KB of JSON, so a batch
+of 500 is some 10 MB of text and 100 MB as Python objects."""
 
 from __future__ import annotations
 
@@ -147,7 +148,7 @@ def raw_tasks(family: str, *, n: int, seed: int, params: dict[str, Any] | None, 
 
 
 def raw_batches(family: str, found: RawTasks, *, n: int, seed: int, params: dict[str, Any] | None,
-                inbox: str | Path, negatives_every: int = 0, batch_size: int = 2000) -> Iterator[list[dict[str, Any]]]:
+                inbox: str | Path, negatives_every: int = 0, batch_size: int = 500) -> Iterator[list[dict[str, Any]]]:
     """Generate n tasks (plus one seeded negative per ``negatives_every`` of them, right after its parent)
     and read the inbox, yielding rows in batches; ``found`` gathers rejections, files, counts and the
     locations of further copies (a row already yielded cannot grow).
