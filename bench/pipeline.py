@@ -364,13 +364,13 @@ def main() -> None:
         if filled:
             print(f"prefilled the embedding cache: {filled['texts']} random vectors in {filled['seconds']:.0f}s", flush=True)
         first = run_once(env, "first", scratch)
-        print(f"first run: {first['wall_s']:.1f}s", flush=True)
+        print(f"first run: {first['wall_s']:.1f}s\n{table([first])}", flush=True)
         kept_first = kept_count(db)
         rerun = run_once(env, "rerun", scratch)
-        print(f"no-change rerun: {rerun['wall_s']:.1f}s", flush=True)
+        print(f"no-change rerun: {rerun['wall_s']:.1f}s\n{table([rerun])}", flush=True)
         drop_new_file(inbox)
         incremental = run_once(env, "incremental", scratch)
-        print(f"incremental run: {incremental['wall_s']:.1f}s", flush=True)
+        print(f"incremental run: {incremental['wall_s']:.1f}s\n{table([incremental])}", flush=True)
         baseline = embedding_baseline(db, sample, kept_first, scratch)
         kept_new = new_kept(db)
         old = old_memory(n, scratch) if args.old_memory else None
