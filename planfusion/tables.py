@@ -40,19 +40,18 @@ def raw_records(con: duckdb.DuckDBPyConnection, family: str) -> list[dict[str, A
 
 
 def raw_record_batches(con: duckdb.DuckDBPyConnection, family: str, batch: int = 500) -> Iterator[list[dict[str, Any]]]:
-    """raw_records, ``batch`` rows at a time, read through a cursor of their own: the caller may write on
-    ``con`` (in a transaction) between batches."""
-    cursor = con.cursor()
-    try:
-        reader = cursor.sql(f"""SELECT task_id, family, content_hash, record FROM raw_tasks WHERE family = ?
-                                ORDER BY {RAW_ORDER}""", params=[family]).to_arrow_reader(batch)
-        for chunk in reader:
-            rows = chunk.to_pylist()
-            for row in rows:
-                row["record"] = json.loads(row["record"])
-            yield rows
-    finally:
-        cursor.close()
+    """raw_records, ``batch`` rows at a time. The order is taken on the ids alone and the records (some
+    20 KB each) fetched by id a batch at a time, so DuckDB never sorts or holds a family's records; each
+    query is read whole before the next, so the caller may write on ``con`` between batches."""
+    ids = [r[0] for r in con.execute(f"SELECT task_id FROM raw_tasks WHERE family = ? ORDER BY {RAW_ORDER}",
+                                     [family]).fetchall()]
+    for lo in range(0, len(ids), batch):
+        chunk = ids[lo : lo + batch]
+        found = {r[0]: r for r in con.execute("""SELECT task_id, family, content_hash, record FROM raw_tasks
+                                                 WHERE family = ? AND task_id IN (SELECT unnest(?::VARCHAR[]))""",
+                                              [family, chunk]).fetchall()}
+        yield [{"task_id": t, "family": found[t][1], "content_hash": found[t][2], "record": json.loads(found[t][3])}
+               for t in chunk]
 
 
 def raw_order_version(con: duckdb.DuckDBPyConnection, family: str) -> str:

@@ -22,7 +22,7 @@ DEFAULT_DATABASE = "warehouse/planfusion.duckdb"
 # DuckDB's own memory (sorts, joins, the buffer cache of the file) for a process: beyond it DuckDB spills
 # to a temporary folder. Its default, 80% of the machine, would let a large family's stages grow the run
 # worker by gigabytes of cached pages.
-MEMORY_LIMIT = "512MB"
+MEMORY_LIMIT = "1GB"
 
 PROVENANCE = [
     ("run_id", "VARCHAR", "Dagster run that wrote the row"),
