@@ -10,12 +10,13 @@ from assets.chosen_samples import chosen_samples_table
 from assets.selection_report import report_metadata
 from assets.settings import PipelineSettingsResource, launchpad_config
 from assets.spec import stage_asset
+from assets.stage_inputs import check, check_results, code_version, remember, reused
 from assets.warehouse_io import connection, provenance, table_metadata, with_provenance
-from planfusion import tables, warehouse
+from planfusion import reuse, tables, warehouse
 from planfusion.lineage import chosen_samples
 from planfusion.report import family_inputs
 from planfusion.stages.mix import outlier_guard, quality_weights
-from planfusion.stages.selection import SelectionParams, density_from_rows, first_picks_are_argmax, select, selection_rows
+from planfusion.stages.selection import SelectionParams, first_picks_are_argmax, select, selection_rows
 
 SelectionConfig = launchpad_config("selection")
 
@@ -34,16 +35,26 @@ def selection_progress(context: dg.AssetExecutionContext, label: str):
 def family_selection(context: dg.AssetExecutionContext, config: SelectionConfig, duckdb: DuckDBResource,
                      settings: PipelineSettingsResource) -> dg.MaterializeResult:
     """The family's diverse subset: pick order, novelty at pick, and the picks that made it novel. The
-    density factors (and their K) are density_factors' rows: lineage records the K they were made with."""
+    density factors (and their K) are density_factors' rows: lineage records the K they were made with.
+    The same inputs (embeddings, density factors, curated verdicts) and settings as the rows in place keep
+    those rows (``reused``)."""
     family = context.partition_key
     asked, overrides = settings.effective(context, "selection", config)
     with connection(duckdb) as con:
+        upstream = [tables.data_version(con, t, family) for t in ("raw_tasks", "curated_tasks", "task_embeddings",
+                                                                   "density_factors")]
+    fingerprint = reuse.fingerprint(code_version=code_version(context), asked=asked.model_dump(mode="json"),
+                                    overrides=overrides, settings_file=settings.config_file, family=family,
+                                    upstream=upstream)
+    kept = reused(context, duckdb, family, fingerprint, lambda con: tables.data_version(con, "family_selection", family))
+    if kept is not None:
+        return kept
+    with connection(duckdb) as con:
         task_ids, vectors = tables.family_vectors(con, family)
-        stored = tables.density_rows(con, family)
+        density = tables.family_density(con, family, task_ids) if task_ids else None
         signals = tables.quality_signals(con, [(family, t) for t in task_ids]) if asked.quality_weighting else []
     rows, problems, params, seconds, excluded = [], [], None, 0.0, []
     if task_ids:
-        density = density_from_rows(task_ids, stored)
         guard = outlier_guard(density.sigma, asked.exclude_sparsest)
         weights = quality_weights(signals) if asked.quality_weighting else None
         controls = {"exclude": guard.mask if guard.mask.any() else None, "weights": weights}
@@ -70,22 +81,22 @@ def family_selection(context: dg.AssetExecutionContext, config: SelectionConfig,
         version = tables.data_version(con, "family_selection", family)
         report_inputs = family_inputs(con, family)
         samples = chosen_samples(con, family)
-    expected = params.budget if params else 0
+        expected = params.budget if params else 0
+        checks = [check("selection_is_exact", len(rows) == expected and not problems,
+                        {"family": family, "selected": len(rows), "budget": expected, "problems": problems})]
+        remember(con, context, family, fingerprint, version, checks)
     return dg.MaterializeResult(
         data_version=dg.DataVersion(version),
         metadata=table_metadata("family_selection", len(rows), total, {
+            "reused": False,
             "pool": len(task_ids),
             "selected": len(rows),
             "excluded_by_outlier_guard": len(excluded),
             "seconds": round(seconds, 3),
             "parameters": dg.MetadataValue.json(stamp["params"]),
+            "input_fingerprint": fingerprint[:16],
             "chosen_samples": chosen_samples_table(samples, fused=False),
             **report_metadata(context, report_inputs),
         }),
-        check_results=[dg.AssetCheckResult(
-            check_name="selection_is_exact",
-            passed=len(rows) == expected and not problems,
-            metadata={"family": family, "selected": len(rows), "budget": expected,
-                      "problems": dg.MetadataValue.json(problems)},
-        )],
+        check_results=check_results(checks),
     )

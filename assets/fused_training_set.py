@@ -1,6 +1,7 @@
 """fused_training_set: NovelSelect over the union of the family selections, to a global budget."""
 
 import time
+from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -11,14 +12,16 @@ from assets.chosen_samples import chosen_samples_table
 from assets.selection_report import report_metadata
 from assets.settings import PipelineSettingsResource, launchpad_config
 from assets.spec import stage_asset
+from assets.stage_inputs import check, check_results, code_version, remember, reused
 from assets.warehouse_io import connection, provenance, table_metadata, with_provenance
-from planfusion import tables, warehouse
+from planfusion import reuse, tables, warehouse
 from planfusion.lineage import chosen_samples
 from planfusion.report import fused_inputs
-from planfusion.export import build_examples, write_exports
+from planfusion.export import FILES as EXPORT_FILES, build_examples, write_exports
 from planfusion.stages.fusion import fuse
 from planfusion.stages.mix import quality_weights
 from planfusion.stages.selection import SelectionParams
+from planfusion.tasks.ingest import file_fingerprint
 from planfusion.tasks import FAMILIES
 
 FusionConfig = launchpad_config("fusion")
@@ -30,6 +33,12 @@ def _family_run_in_flight(context: dg.AssetExecutionContext, family: str) -> boo
     runs = context.instance.get_run_records(
         dg.RunsFilter(statuses=IN_FLIGHT, tags={"dagster/partition": family}), limit=5)
     return any(r.dagster_run.run_id != context.run.run_id for r in runs)
+
+
+def _exported(folder: str) -> list[tuple[str, str | None]]:
+    """The training files and their content hashes (None when missing): a deleted file is written again."""
+    files = [Path(folder, name) for name in EXPORT_FILES]
+    return [(str(f), file_fingerprint(f) if f.is_file() else None) for f in files]
 
 
 def _refuse_mixed_generations(context: dg.AssetExecutionContext, problems: dict[str, list[str]]) -> None:
@@ -51,8 +60,21 @@ def _refuse_mixed_generations(context: dg.AssetExecutionContext, problems: dict[
                                             description="every family with kept tasks is in the fused set")])
 def fused_training_set(context: dg.AssetExecutionContext, config: FusionConfig, duckdb: DuckDBResource,
                        paths: PipelinePaths, settings: PipelineSettingsResource) -> dg.MaterializeResult:
-    """The training mix: density recomputed on the union of the family selections, then NovelSelect."""
+    """The training mix: density recomputed on the union of the family selections, then NovelSelect. The
+    same family stages and settings as the rows in place, with the training files still there, keep those
+    rows (``reused``)."""
     asked, overrides = settings.effective(context, "fusion", config)
+    with connection(duckdb) as con:
+        upstream = {f: [tables.data_version(con, t, f) for t in ("raw_tasks", "curated_tasks", "task_embeddings",
+                                                                  "density_factors", "family_selection")]
+                    for f in FAMILIES}
+    inputs = lambda: reuse.fingerprint(  # noqa: E731 - the training files are inputs too: taken twice
+        code_version=code_version(context), asked=asked.model_dump(mode="json"), overrides=overrides,
+        settings_file=settings.config_file, upstream=upstream, exports=_exported(paths.exports))
+    fingerprint = inputs()
+    kept = reused(context, duckdb, None, fingerprint, lambda con: tables.data_version(con, "fused_training_set"))
+    if kept is not None:
+        return kept
     with connection(duckdb) as con:
         _refuse_mixed_generations(context, {f: p for f in FAMILIES if (p := tables.family_problems(con, f))})
         task_ids, families, vectors = tables.selected_vectors(con)
@@ -91,9 +113,14 @@ def fused_training_set(context: dg.AssetExecutionContext, config: FusionConfig, 
         samples = chosen_samples(con)
     files = write_exports(examples, paths.exports)
     missing = sorted(set(with_kept) - set(report["family_counts"]))
+    checks = [check("covers_every_family", not missing, {"families_with_kept_tasks": with_kept, "missing": missing})]
+    with connection(duckdb) as con:
+        remember(con, context, None, inputs(), version, checks)
     return dg.MaterializeResult(
         data_version=dg.DataVersion(version),
         metadata=table_metadata("fused_training_set", len(rows), len(rows), {
+            "reused": False,
+            "input_fingerprint": fingerprint[:16],
             "family_counts": dg.MetadataValue.json(report["family_counts"]),
             "family_shares": dg.MetadataValue.json(report["family_shares"]),
             "novelsum_fused": report["novelsum_fused"],
@@ -112,9 +139,5 @@ def fused_training_set(context: dg.AssetExecutionContext, config: FusionConfig, 
             "chosen_samples": chosen_samples_table(samples, fused=True),
             **report_metadata(context, report_inputs),
         }),
-        check_results=[dg.AssetCheckResult(
-            check_name="covers_every_family", passed=not missing,
-            metadata={"families_with_kept_tasks": dg.MetadataValue.json(with_kept),
-                      "missing": dg.MetadataValue.json(missing)},
-        )],
+        check_results=check_results(checks),
     )

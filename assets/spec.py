@@ -20,15 +20,17 @@ POOL = "duckdb"
 GROUP = "planfusion"
 
 # What produces each stage's rows, besides its own asset module.
+# planfusion.reuse and assets.stage_inputs decide whether a stage's rows are rewritten, planfusion.tables
+# what it reads.
+_SHARED = ("planfusion.warehouse", "planfusion.tables", "planfusion.reuse", "assets.stage_inputs")
 STAGE_SOURCES: dict[str, tuple[str, ...]] = {
-    "raw_tasks": ("planfusion.stages.raw", "planfusion.tasks", "planfusion.warehouse"),
-    "curated_tasks": ("planfusion.stages.curation", "planfusion.tasks", "planfusion.warehouse"),
-    "task_embeddings": ("planfusion.stages.embeddings", "planfusion.embedding", "planfusion.encoders",
-                        "planfusion.warehouse"),
-    "density_factors": ("planfusion.stages.selection", "planfusion.novelsum", "planfusion.warehouse"),
-    "family_selection": ("planfusion.stages.selection", "planfusion.novelsum", "planfusion.warehouse"),
+    "raw_tasks": ("planfusion.stages.raw", "planfusion.tasks", *_SHARED),
+    "curated_tasks": ("planfusion.stages.curation", "planfusion.tasks", *_SHARED),
+    "task_embeddings": ("planfusion.stages.embeddings", "planfusion.embedding", "planfusion.encoders", *_SHARED),
+    "density_factors": ("planfusion.stages.selection", "planfusion.novelsum", *_SHARED),
+    "family_selection": ("planfusion.stages.selection", "planfusion.novelsum", *_SHARED),
     "fused_training_set": ("planfusion.stages.fusion", "planfusion.stages.selection", "planfusion.novelsum",
-                           "planfusion.warehouse"),
+                           *_SHARED),
 }
 
 

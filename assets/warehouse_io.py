@@ -9,6 +9,7 @@ from typing import Any, Iterator, Sequence
 
 import dagster as dg
 import duckdb
+import pyarrow as pa
 from dagster_duckdb import DuckDBResource
 
 from planfusion import warehouse
@@ -19,6 +20,7 @@ from planfusion.warehouse_errors import WarehouseError, is_transient
 # Everything else (bad config, bad data, unwritable folder, full disk) fails at once with its message.
 TRANSIENT_RETRIES = 3
 TRANSIENT_WAIT_SECONDS = 10
+PROGRESS_EVERY = 5000  # rows between two progress lines of a stage that streams
 
 
 def _retry_or_fail(exc: BaseException) -> Exception:
@@ -52,6 +54,16 @@ def provenance(context: dg.AssetExecutionContext, params: dict[str, Any]) -> dic
 def with_provenance(rows: Sequence[dict[str, Any]], family: str | None, stamp: dict[str, Any]) -> list[dict[str, Any]]:
     extra = dict(stamp, **({"family": family} if family else {}))
     return [dict(row, **extra) for row in rows]
+
+
+def arrow_with_provenance(table: pa.Table, family: str | None, stamp: dict[str, Any], **constants: Any) -> pa.Table:
+    """with_provenance for an Arrow table: the stamp (params as JSON text), the family and constants as
+    columns of one value each."""
+    values = dict(constants, run_id=stamp["run_id"], code_version=stamp["code_version"],
+                  params=warehouse.json_text(stamp["params"]), **({"family": family} if family else {}))
+    for name, value in values.items():
+        table = table.append_column(name, pa.array([value] * table.num_rows, pa.string()))
+    return table
 
 
 def column_schema(table: str) -> dg.TableSchema:

@@ -54,7 +54,7 @@ from planfusion.report.compare import SelectionReport  # noqa: E402
 from planfusion.settings import PipelineSettings, load_settings  # noqa: E402
 from planfusion.stages.fusion import fuse  # noqa: E402
 from planfusion.stages.mix import outlier_guard, quality_weights  # noqa: E402
-from planfusion.stages.selection import SelectionParams, density_from_rows, select  # noqa: E402
+from planfusion.stages.selection import SelectionParams, select  # noqa: E402
 
 GUARD = 0.05
 FAMILY_VARIANTS: dict[str, dict[str, Any]] = {
@@ -111,7 +111,7 @@ def read_pools(con, settings: PipelineSettings) -> dict[str, FamilyPool]:
     pools = {}
     for family in tables.selected_families(con):
         task_ids, vectors = tables.family_vectors(con, family)
-        density = density_from_rows(task_ids, tables.density_rows(con, family))
+        density = tables.family_density(con, family, task_ids)
         found = tables.task_categories(con, family)
         subtype, level = zip(*(found[(family, t)] for t in task_ids))
         categories = Categories(family=[family] * len(task_ids), subtype=list(subtype),

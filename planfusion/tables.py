@@ -4,13 +4,16 @@ here and the Dagster assets stay thin. Writes go through ``warehouse.replace_row
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import duckdb
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from planfusion import warehouse
 from planfusion.embedding import DIMENSION
+from planfusion.novelsum import Density
 
 FAMILY_TABLES = ("raw_tasks", "ingest_rejections", "curated_tasks", "task_embeddings", "density_factors",
                  "family_selection")
@@ -26,13 +29,36 @@ CONTENT_COLUMNS: dict[str, str] = {
 }
 
 
+# The order curation reads a family's raw tasks in (deduplication keeps the first copy): generated first,
+# then files by path and line; a negative right after its clean parent.
+RAW_ORDER = "source DESC, file_path, line_number, sample_index, perturbation NULLS FIRST, task_id"
+
+
 def raw_records(con: duckdb.DuckDBPyConnection, family: str) -> list[dict[str, Any]]:
-    """The family's raw tasks with their parsed record, generated first, then files in line order."""
-    rows = warehouse.query(con, """SELECT task_id, family, content_hash, record FROM raw_tasks WHERE family = ?
-                                   ORDER BY source DESC, file_path, line_number, sample_index""", [family])
-    for row in rows:
-        row["record"] = json.loads(row["record"])
-    return rows
+    """The family's raw tasks with their parsed record, in RAW_ORDER."""
+    return [row for batch in raw_record_batches(con, family) for row in batch]
+
+
+def raw_record_batches(con: duckdb.DuckDBPyConnection, family: str, batch: int = 500) -> Iterator[list[dict[str, Any]]]:
+    """raw_records, ``batch`` rows at a time. The order is taken on the ids alone and the records (some
+    20 KB each) fetched by id a batch at a time, so DuckDB never sorts or holds a family's records; each
+    query is read whole before the next, so the caller may write on ``con`` between batches."""
+    ids = [r[0] for r in con.execute(f"SELECT task_id FROM raw_tasks WHERE family = ? ORDER BY {RAW_ORDER}",
+                                     [family]).fetchall()]
+    for lo in range(0, len(ids), batch):
+        chunk = ids[lo : lo + batch]
+        found = {r[0]: r for r in con.execute("""SELECT task_id, family, content_hash, record FROM raw_tasks
+                                                 WHERE family = ? AND task_id IN (SELECT unnest(?::VARCHAR[]))""",
+                                              [family, chunk]).fetchall()}
+        yield [{"task_id": t, "family": found[t][1], "content_hash": found[t][2], "record": json.loads(found[t][3])}
+               for t in chunk]
+
+
+def raw_order_version(con: duckdb.DuckDBPyConnection, family: str) -> str:
+    """A hash of the family's raw tasks (id, content) in the order curation reads them: deduplication's
+    outcome depends on that order, which data_version does not see (e.g. a renamed inbox file)."""
+    return con.execute(f"""SELECT md5(coalesce(string_agg(task_id || ':' || content_hash, chr(10) ORDER BY {RAW_ORDER}),
+                                               '')) FROM raw_tasks WHERE family = ?""", [family]).fetchone()[0][:16]
 
 
 def duplicate_task_ids(con: duckdb.DuckDBPyConnection, family: str, limit: int = 5) -> list[str]:
@@ -60,11 +86,34 @@ def _vectors(rows: list[tuple]) -> tuple[list[str], list[str], np.ndarray]:
     return [r[0] for r in rows], [r[1] for r in rows], vectors
 
 
+def _matrix(column: pa.ChunkedArray, width: int, dtype: type = np.float32) -> np.ndarray:
+    """A column of equal-length lists as an (n, width) array, without a Python object per value."""
+    flat = column.combine_chunks().flatten() if len(column) else pa.array([], pa.float32())
+    return np.asarray(flat.to_numpy(zero_copy_only=False), dtype=dtype).reshape(len(column), width)
+
+
 def family_vectors(con: duckdb.DuckDBPyConnection, family: str) -> tuple[list[str], np.ndarray]:
     """Task ids and (n, 384) float32 embeddings of the family, by task id."""
-    ids, _, vectors = _vectors(con.execute("""SELECT task_id, family, embedding FROM task_embeddings
-                                              WHERE family = ? ORDER BY task_id""", [family]).fetchall())
-    return ids, vectors
+    table = con.sql("""SELECT task_id, embedding FROM task_embeddings WHERE family = ?
+                       ORDER BY task_id""", params=[family]).to_arrow_table()
+    return table["task_id"].to_pylist(), _matrix(table["embedding"], DIMENSION)
+
+
+def family_density(con: duckdb.DuckDBPyConnection, family: str, task_ids: Sequence[str]) -> Density:
+    """The Density of a family's pool from its density_factors rows (task_ids: family_vectors' order)."""
+    table = con.sql("""SELECT task_id, sigma, k, neighbour_ids, neighbour_distances FROM density_factors
+                       WHERE family = ? ORDER BY task_id""", params=[family]).to_arrow_table()
+    if table["task_id"].to_pylist() != list(task_ids):
+        stored = set(table["task_id"].to_pylist())
+        missing = [t for t in task_ids if t not in stored]
+        raise ValueError(f"no density factor for {len(missing)} tasks, e.g. {missing[:3]}: rematerialize "
+                         "density_factors" if missing else "density_factors has rows for tasks without an embedding: "
+                         "rematerialize density_factors")
+    k = int(table["k"][0].as_py()) if table.num_rows else 0
+    ids = table["neighbour_ids"].combine_chunks().flatten()
+    positions = pc.fill_null(pc.index_in(ids, value_set=pa.array(list(task_ids), pa.string())), -1)
+    return Density(sigma=table["sigma"].to_numpy(), neighbours=positions.to_numpy(zero_copy_only=False).astype(np.int64).reshape(len(task_ids), k),
+                   distances=_matrix(table["neighbour_distances"], k), k=k)
 
 
 def selected_vectors(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str], np.ndarray]:
@@ -75,11 +124,6 @@ def selected_vectors(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[st
 
 def embedding_revision(con: duckdb.DuckDBPyConnection, family: str) -> str | None:
     return con.execute("SELECT any_value(model_revision) FROM task_embeddings WHERE family = ?", [family]).fetchone()[0]
-
-
-def density_rows(con: duckdb.DuckDBPyConnection, family: str) -> list[dict[str, Any]]:
-    return warehouse.query(con, """SELECT task_id, sigma, k, neighbour_ids, neighbour_distances FROM density_factors
-                                   WHERE family = ?""", [family])
 
 
 def family_pick_steps(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
@@ -143,8 +187,10 @@ def quality_signals(con: duckdb.DuckDBPyConnection, keys: Sequence[tuple[str, st
     return [found[key] for key in keys]
 
 
-def count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return con.execute(f"SELECT count(*) FROM {warehouse.TABLES[table].name}").fetchone()[0]
+def count_rows(con: duckdb.DuckDBPyConnection, table: str, family: str | None = None) -> int:
+    """Rows of the table, or of one family's."""
+    where, params = ("WHERE family = ?", [family]) if family is not None else ("", [])
+    return con.execute(f"SELECT count(*) FROM {warehouse.TABLES[table].name} {where}", params).fetchone()[0]
 
 
 def data_version(con: duckdb.DuckDBPyConnection, table: str, family: str | None = None) -> str:

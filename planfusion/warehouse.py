@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import duckdb
 import pyarrow as pa
@@ -19,6 +19,10 @@ import pyarrow as pa
 from planfusion.warehouse_errors import WarehouseWriteFailed
 
 DEFAULT_DATABASE = "warehouse/planfusion.duckdb"
+# DuckDB's own memory (sorts, joins, the buffer cache of the file) for a process: beyond it DuckDB spills
+# to a temporary folder. Its default, 80% of the machine, would let a large family's stages grow the run
+# worker by gigabytes of cached pages.
+MEMORY_LIMIT = "1GB"
 
 PROVENANCE = [
     ("run_id", "VARCHAR", "Dagster run that wrote the row"),
@@ -128,6 +132,20 @@ TABLES: dict[str, Table] = {
             partitioned=False,
         ),
         Table(
+            "stage_inputs",
+            "What each stage's current rows were made from: a run whose stage inputs are the same reuses them.",
+            [
+                ("stage", "VARCHAR", "the stage (asset) that wrote the rows"),
+                ("family", "VARCHAR", "task family ('' for a stage over every family)"),
+                ("fingerprint", "VARCHAR", "sha256 of the stage's code version, parameters and inputs (upstream data "
+                 "versions, inbox files)"),
+                ("data_version", "VARCHAR", "data version of the rows written with that fingerprint"),
+                ("checks", "JSON", "the stage's asset check results on those rows"),
+                ("run_id", "VARCHAR", "run that wrote the rows"),
+            ],
+            partitioned=False,
+        ),
+        Table(
             "density_factors",
             "sigma for every kept task, from its K nearest neighbours among the family's kept tasks.",
             [
@@ -217,9 +235,14 @@ def connect(path: str | Path = DEFAULT_DATABASE, *, read_only: bool = False) -> 
         raise FileNotFoundError(f"no warehouse at {path}: materialize the pipeline first")
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
+    limit_memory(con)
     if not read_only:
         ensure_schema(con)
     return con
+
+
+def limit_memory(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -235,13 +258,18 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f"ALTER TABLE {table.name} ADD COLUMN {name} {dtype}")
 
 
+def json_text(value: Any) -> str:
+    """How a JSON column stores a value (keys sorted, so equal values are equal text)."""
+    return json.dumps(value, sort_keys=True)
+
+
 def _arrow(table: Table, rows: Sequence[Mapping[str, Any]]) -> pa.Table:
     names = [name for name, _, _ in table.columns]
     data = {}
     for name, dtype, _ in table.columns:
         values = [row.get(name) for row in rows]
         if dtype == "JSON":
-            values = [None if v is None else json.dumps(v, sort_keys=True) for v in values]
+            values = [None if v is None else json_text(v) for v in values]
         data[name] = values
     return pa.table({n: data[n] for n in names}) if rows else pa.table({n: pa.array([], pa.null()) for n in names})
 
@@ -249,20 +277,36 @@ def _arrow(table: Table, rows: Sequence[Mapping[str, Any]]) -> pa.Table:
 def replace_rows(
     con: duckdb.DuckDBPyConnection,
     table_name: str,
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, Any]] | pa.Table,
     *,
     family: str | None = None,
 ) -> int:
-    """Replace a family's rows (or the whole table when family is None) in one transaction.
+    """Replace a family's rows (or the whole table when family is None) in one transaction: see
+    :func:`replace_in_batches`, of which this is the one-batch case."""
+    return replace_in_batches(con, table_name, [rows], family=family)
 
-    A DuckDB failure (disk full, conversion...) leaves the previous rows and is raised as
-    WarehouseWriteFailed naming the table, the family and the real cause. A failed COMMIT has already
-    ended the transaction, so it is not rolled back again (that would raise "no transaction is
-    active" in place of the cause)."""
+
+def replace_in_batches(
+    con: duckdb.DuckDBPyConnection,
+    table_name: str,
+    batches: Iterable[Sequence[Mapping[str, Any]] | pa.Table],
+    *,
+    family: str | None = None,
+    finish: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+) -> int:
+    """Replace a family's rows (or the whole table when family is None) in one transaction, inserting
+    the batches as they come, so a stage never holds all its rows at once; ``finish`` runs last in the
+    same transaction (e.g. an UPDATE of rows inserted earlier). A batch is row dicts or an Arrow table
+    with the table's column names.
+
+    A failure anywhere, in DuckDB (disk full, conversion...) or in the code making the batches, leaves
+    the previous rows; a DuckDB failure is raised as WarehouseWriteFailed naming the table, the family
+    and the real cause. A failed COMMIT has already ended the transaction, so it is not rolled back again
+    (that would raise "no transaction is active" in place of the cause)."""
     table = TABLES[table_name]
     if table.partitioned and family is None:
         raise ValueError(f"{table_name} is written per family: pass family=")
-    arrow = _arrow(table, rows)
+    written = 0
     con.execute("BEGIN TRANSACTION")
     committing = False
     try:
@@ -270,10 +314,15 @@ def replace_rows(
             con.execute(f"DELETE FROM {table_name}")
         else:
             con.execute(f"DELETE FROM {table_name} WHERE family = ?", [family])
-        if rows:
-            con.register("incoming_rows", arrow)
-            con.execute(f"INSERT INTO {table_name} BY NAME SELECT * FROM incoming_rows")
-            con.unregister("incoming_rows")
+        for batch in batches:
+            arrow = batch if isinstance(batch, pa.Table) else _arrow(table, batch)
+            if arrow.num_rows:
+                con.register("incoming_rows", arrow)
+                con.execute(f"INSERT INTO {table_name} BY NAME SELECT * FROM incoming_rows")
+                con.unregister("incoming_rows")
+                written += arrow.num_rows
+        if finish is not None:
+            finish(con)
         committing = True
         con.execute("COMMIT")
     except BaseException as exc:
@@ -282,7 +331,7 @@ def replace_rows(
         if isinstance(exc, duckdb.Error):
             raise WarehouseWriteFailed(table_name, family, exc) from exc
         raise
-    return len(rows)
+    return written
 
 
 def _rollback(con: duckdb.DuckDBPyConnection, failure: BaseException) -> None:
@@ -295,6 +344,8 @@ def _rollback(con: duckdb.DuckDBPyConnection, failure: BaseException) -> None:
 
 
 def add_cached_embeddings(con: duckdb.DuckDBPyConnection, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Add vectors the cache does not hold yet; one per key, also when the rows repeat a key (the cache
+    must stay keyed: task_embeddings joins it)."""
     rows = list(rows)
     if not rows:
         return
@@ -304,7 +355,8 @@ def add_cached_embeddings(con: duckdb.DuckDBPyConnection, rows: Iterable[Mapping
         """INSERT INTO embedding_cache BY NAME SELECT * FROM incoming_vectors AS i
            WHERE NOT EXISTS (SELECT 1 FROM embedding_cache c WHERE c.text_hash = i.text_hash
                              AND c.model_name = i.model_name AND c.model_revision = i.model_revision
-                             AND c.embedding_scheme IS NOT DISTINCT FROM i.embedding_scheme)"""
+                             AND c.embedding_scheme IS NOT DISTINCT FROM i.embedding_scheme)
+           QUALIFY row_number() OVER (PARTITION BY text_hash, model_name, model_revision, embedding_scheme) = 1"""
     )
     con.unregister("incoming_vectors")
 
@@ -323,6 +375,8 @@ def tables_markdown() -> str:
         scope = "rows replaced per family" if table.partitioned else "one table, replaced as a whole"
         if table.name == "embedding_cache":
             scope = "append-only, keyed by (text_hash, model_name, model_revision, embedding_scheme)"
+        if table.name == "stage_inputs":
+            scope = "one row per (stage, family), replaced when the stage writes its rows"
         lines = [f"### `{table.name}`", "", f"{table.doc} *{scope.capitalize()}.*", "", "| column | type | meaning |", "|---|---|---|"]
         lines += [f"| `{name}` | {dtype} | {doc} |" for name, dtype, doc in table.columns]
         parts.append("\n".join(lines))

@@ -67,6 +67,7 @@ def open_warehouse(
     for attempt in itertools.count():
         try:
             con = duckdb.connect(str(path), read_only=read_only)
+            warehouse.limit_memory(con)
             break
         except duckdb.Error as exc:
             if not is_lock_conflict(exc):

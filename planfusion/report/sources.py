@@ -20,7 +20,6 @@ from planfusion import tables
 from planfusion.novelsum import embedding_density
 from planfusion.report.compare import SelectionReport, selection_report
 from planfusion.report.inputs import Categories
-from planfusion.stages.selection import density_from_rows
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ def family_inputs(con: duckdb.DuckDBPyConnection, family: str) -> ReportInputs |
     if not picks:
         return None
     task_ids, vectors = tables.family_vectors(con, family)
-    density = density_from_rows(task_ids, tables.density_rows(con, family))
+    density = tables.family_density(con, family, task_ids)
     first = picks[0]
     return ReportInputs(
         name=family, embeddings=vectors, sigma=density.sigma,

@@ -4,7 +4,11 @@
 Tasks are content-addressed: a record with the id and content hash of one already seen is the same
 task, kept once with every place it was found (``locations``); other content under a taken id is
 rejected. Sources are taken in a stable order, generator first, then files by path, so the same
-inbox always gives the same rows whatever order the files were dropped in."""
+inbox always gives the same rows whatever order the files were dropped in.
+
+The rows come in batches (:func:`raw_batches`) so a stage can write them as they are made: what it must
+remember across batches is only each task id's content hash. A record is about 20 KB of JSON, so a batch
+of 500 is some 10 MB of text and 100 MB as Python objects."""
 
 from __future__ import annotations
 
@@ -14,11 +18,11 @@ import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from planfusion.tasks import get_family
 from planfusion.tasks.ingest import file_fingerprint, read_task_file
-from planfusion.tasks.negatives import sampled_negatives
+from planfusion.tasks.negatives import turn_negative
 from planfusion.tasks.record import content_hash
 
 _log = logging.getLogger("planfusion.inbox")
@@ -33,16 +37,21 @@ _KINDS = (
 
 @dataclass
 class RawTasks:
+    """What the raw stage found: rows (only when collected whole, see :func:`raw_tasks`), rejections,
+    files read, entries skipped, counts by source, and the file:line of every further copy of a task,
+    by task id, to append to its row's ``locations``."""
+
     rows: list[dict[str, Any]] = field(default_factory=list)
     rejections: list[dict[str, Any]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, what it is) of inbox entries not read
+    tally: Counter = field(default_factory=Counter)
+    more_locations: dict[str, list[str]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
-        by_source = Counter(row["source"] for row in self.rows)
-        negatives = sum(row["perturbation"] is not None for row in self.rows)
-        return {"generated": by_source["generator"] - negatives, "negatives": negatives, "from_files": by_source["file"],
-                "rejected_lines": len(self.rejections), "files": len(self.files), "skipped_entries": len(self.skipped)}
+        return {"generated": self.tally["generated"], "negatives": self.tally["negatives"],
+                "from_files": self.tally["from_files"], "rejected_lines": len(self.rejections),
+                "files": len(self.files), "skipped_entries": len(self.skipped)}
 
 
 def inbox_files(inbox: str | Path, family: str) -> list[Path]:
@@ -128,7 +137,21 @@ def _row(record: dict[str, Any], source: str, file: Any = None) -> dict[str, Any
 
 def raw_tasks(family: str, *, n: int, seed: int, params: dict[str, Any] | None, inbox: str | Path,
               negatives_every: int = 0) -> RawTasks:
-    """Generate n tasks (plus one seeded negative per ``negatives_every`` of them) and read the inbox.
+    """Every raw row at once (small families, tests): :func:`raw_batches` collected."""
+    found = RawTasks()
+    for batch in raw_batches(family, found, n=n, seed=seed, params=params, inbox=inbox,
+                             negatives_every=negatives_every):
+        found.rows += batch
+    for row in found.rows:
+        row["locations"] += found.more_locations.get(row["task_id"], [])
+    return found
+
+
+def raw_batches(family: str, found: RawTasks, *, n: int, seed: int, params: dict[str, Any] | None,
+                inbox: str | Path, negatives_every: int = 0, batch_size: int = 500) -> Iterator[list[dict[str, Any]]]:
+    """Generate n tasks (plus one seeded negative per ``negatives_every`` of them, right after its parent)
+    and read the inbox, yielding rows in batches; ``found`` gathers rejections, files, counts and the
+    locations of further copies (a row already yielded cannot grow).
 
     Task ids stay unique per family. A file record with the id and content of a task already seen
     adds its file:line to that task's locations; one with the id but other content is rejected,
@@ -136,39 +159,54 @@ def raw_tasks(family: str, *, n: int, seed: int, params: dict[str, Any] | None, 
     """
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
-    out = RawTasks()
-    holders: dict[str, dict[str, Any]] = {}  # task id -> the row that holds it
+    if negatives_every < 0:
+        raise ValueError(f"negatives_every must be >= 0, got {negatives_every}")
+    holders: dict[str, tuple[str, str]] = {}  # task id -> (content hash, where it was first found)
     generator = get_family(family)
-    clean = list(generator.generate(n, seed, params or None))
-    for record in clean + list(sampled_negatives(generator, clean, seed, negatives_every)):
-        row = _row(record, "generator")
-        out.rows.append(row)
-        holders.setdefault(row["task_id"], row)
+    every = negatives_every if generator.perturbations else 0
+    batch: list[dict[str, Any]] = []
+    for index, record in enumerate(generator.generate(n, seed, params or None)):
+        made = [record]
+        if every and index % every == 0:
+            made += [r for r in [turn_negative(generator, record, seed, index // every)] if r is not None]
+        for item in made:
+            row = _row(item, "generator")
+            found.tally["negatives" if row["perturbation"] is not None else "generated"] += 1
+            holders.setdefault(row["task_id"], (row["content_hash"], _where(row)))
+            batch.append(row)
+        if len(batch) >= batch_size:
+            yield batch
+            batch = []
     files, skipped = inbox_entries(inbox, family)
-    out.skipped = [(str(path), why) for path, why in skipped]
+    found.skipped = [(str(path), why) for path, why in skipped]
     for path in files:
-        out.files.append(str(path))
+        found.files.append(str(path))
         sha = file_fingerprint(path)
         records, rejections = read_task_file(path, expected_family=family)
-        out.rejections += [
+        found.rejections += [
             {"family": family, "file_path": r.file, "file_sha256": sha, "line_number": r.line,
              "field": r.field, "reason": r.reason}
             for r in rejections
         ]
         for item in records:
             row, src = _row(item.record, "file", item.source), item.source
-            holder = holders.setdefault(row["task_id"], row)
-            if holder is row:
-                out.rows.append(row)
-            elif holder["content_hash"] == row["content_hash"]:
-                holder["locations"] += row["locations"]
+            holder = holders.setdefault(row["task_id"], (row["content_hash"], _where(row)))
+            if holder[1] == _where(row):
+                found.tally["from_files"] += 1
+                batch.append(row)
+            elif holder[0] == row["content_hash"]:
+                found.more_locations.setdefault(row["task_id"], []).extend(row["locations"])
             else:
-                out.rejections.append(
+                found.rejections.append(
                     {"family": family, "file_path": src.file, "file_sha256": src.sha256, "line_number": src.line,
-                     "field": "id", "reason": f"task id {row['task_id']} is already taken by {_where(holder)} "
+                     "field": "id", "reason": f"task id {row['task_id']} is already taken by {holder[1]} "
                                               "with different content"}
                 )
-    return out
+        if len(batch) >= batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _where(row: dict[str, Any]) -> str:

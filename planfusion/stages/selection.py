@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 import numpy as np
+import pyarrow as pa
 
 from planfusion.novelsum import Density, Selection, candidate_scores, embedding_density, novel_select
 from planfusion.novelsum.validation import unit_embeddings
@@ -28,35 +29,21 @@ class SelectionParams:
         return replace(self, budget=min(self.budget, n_pool if n_selectable is None else n_selectable))
 
 
-def density_rows(task_ids: Sequence[str], vectors: np.ndarray, k: int) -> tuple[Density, list[dict[str, Any]]]:
+def density_rows(task_ids: Sequence[str], vectors: np.ndarray, k: int) -> tuple[Density, pa.Table]:
+    """The pool's density and its density_factors rows (task_id, sigma, k, neighbour_ids,
+    neighbour_distances) as an Arrow table built from the arrays, not a Python object per value."""
     density = embedding_density(vectors, k)
-    rows = [
-        {
-            "task_id": task_ids[i],
-            "sigma": float(density.sigma[i]),
-            "k": density.k,
-            "neighbour_ids": [task_ids[j] for j in density.neighbours[i]],
-            "neighbour_distances": density.distances[i].astype(float).tolist(),
-        }
-        for i in range(len(task_ids))
-    ]
+    n = len(task_ids)
+    offsets = pa.array(np.arange(0, n * density.k + 1, density.k, dtype=np.int32))
+    ids = pa.array(list(task_ids), pa.string())
+    rows = pa.table({
+        "task_id": ids,
+        "sigma": pa.array(np.asarray(density.sigma, dtype=np.float64)),
+        "k": pa.array(np.full(n, density.k, dtype=np.int32)),
+        "neighbour_ids": pa.ListArray.from_arrays(offsets, ids.take(pa.array(density.neighbours.reshape(-1)))),
+        "neighbour_distances": pa.ListArray.from_arrays(offsets, pa.array(density.distances.astype(np.float32).reshape(-1))),
+    })
     return density, rows
-
-
-def density_from_rows(task_ids: Sequence[str], rows: Sequence[dict[str, Any]]) -> Density:
-    """Rebuild the Density of a pool from stored density_factors rows (same order as task_ids)."""
-    position = {t: i for i, t in enumerate(task_ids)}
-    by_id = {row["task_id"]: row for row in rows}
-    missing = [t for t in task_ids if t not in by_id]
-    if missing:
-        raise ValueError(f"no density factor for {len(missing)} tasks, e.g. {missing[:3]}: rematerialize density_factors")
-    ordered = [by_id[t] for t in task_ids]
-    return Density(
-        sigma=np.array([r["sigma"] for r in ordered]),
-        neighbours=np.array([[position.get(n, -1) for n in r["neighbour_ids"]] for r in ordered]),
-        distances=np.array([r["neighbour_distances"] for r in ordered], dtype=np.float32),
-        k=int(ordered[0]["k"]),
-    )
 
 
 def select(

@@ -79,31 +79,43 @@ def find_loop(trajectory: Any) -> str | None:
 
 def curate(records: Iterable[Record], *, allow_unverified: bool = False) -> list[Decision]:
     """One decision per record, in input order (see the module docstring for the order of checks).
-
     Records without ground truth are dropped as ``no_ground_truth``, or with ``allow_unverified``
     kept and tagged "unverified": they skip the verifier, the too-easy check and structural dedup
     (all three are defined over ground truth) but still go through loop, contradiction and exact
     duplicate checks.
     """
-    families: dict[str, TaskFamily] = {}
-    kept = _Kept()
-    decisions: list[Decision] = []
-    for position, record in enumerate(records):
+    curator = Curator(allow_unverified=allow_unverified)
+    return [curator.decide(record) for record in records]
+
+
+class Curator:
+    """:func:`curate` one record at a time, for streams: it remembers only what deduplication needs (the
+    kept records' signatures and content hashes), never the records, when each comes with its hash."""
+
+    def __init__(self, *, allow_unverified: bool = False) -> None:
+        self.allow_unverified = allow_unverified
+        self.families: dict[str, TaskFamily] = {}
+        self.kept = _Kept()
+        self.position = 0
+
+    def decide(self, record: Record, digest: str | None = None) -> Decision:
+        """The record's decision given the records decided before; ``digest``: its content hash, if known."""
+        position, self.position = self.position, self.position + 1
         name = record.get("family")
-        if name not in families:
+        if name not in self.families:
             try:
-                families[name] = get_family(name)
+                self.families[name] = get_family(name)
             except ValueError as exc:
                 raise ValueError(f"record #{position} ({record.get('id')!r}): {exc}") from None
         record_id = str(record.get("id"))
         try:
-            decisions.append(_decide(record, record_id, families[name], kept, allow_unverified))
+            return _decide(record, record_id, self.families[name], self.kept, self.allow_unverified, digest)
         except Exception as exc:  # noqa: BLE001 - one record the family code cannot handle must not stop a batch
-            decisions.append(Decision(record_id, name, False, "malformed", f"{type(exc).__name__}: {exc}", (), _tags(record)))
-    return decisions
+            return Decision(record_id, name, False, "malformed", f"{type(exc).__name__}: {exc}", (), _tags(record))
 
 
-def _decide(record: Record, record_id: str, family: TaskFamily, kept: _Kept, allow_unverified: bool) -> Decision:
+def _decide(record: Record, record_id: str, family: TaskFamily, kept: _Kept, allow_unverified: bool,
+            digest: str | None = None) -> Decision:
     """One record's decision; raises whatever the family's filters raise."""
     tags = _tags(record)
     ground_truth = record.get("ground_truth")
@@ -114,13 +126,13 @@ def _decide(record: Record, record_id: str, family: TaskFamily, kept: _Kept, all
         tags += ("unverified",)
     else:
         return Decision(record_id, family.name, False, "no_ground_truth", "ground_truth is missing or empty", (), tags)
-    reason, detail, checks = _judge(record, record_id, family, verdict, kept)
+    reason, detail, checks = _judge(record, record_id, family, verdict, kept, digest)
     metrics = verdict.metrics if verdict is not None else {}
     return Decision(record_id, family.name, reason == "kept", reason, detail, checks, tags, metrics)
 
 
 def _judge(
-    record: Record, record_id: str, family: TaskFamily, verdict: Verdict | None, kept: _Kept
+    record: Record, record_id: str, family: TaskFamily, verdict: Verdict | None, kept: _Kept, digest: str | None = None
 ) -> tuple[str, str, tuple[str, ...]]:
     """(reason, detail, checks) for one record; ``verdict`` is None for an unverified record."""
     if verdict is not None:
@@ -138,7 +150,7 @@ def _judge(
     if contradiction is not None:
         return "contradiction", contradiction, ()
     structure = (family.name, family.structural_signature(record)) if verdict is not None else None
-    duplicate = kept.admit(record, record_id, structure)
+    duplicate = kept.admit(record, record_id, structure, digest)
     if duplicate is not None:
         return duplicate[0], duplicate[1], ()
     return "kept", "", ()
@@ -149,33 +161,39 @@ class _Kept:
 
     Content hashes are computed lazily: an exact copy of a kept verified record has that record's
     structural signature too (the signature is a function of content), so for verified records the
-    hashes are compared only when signatures collide; that spares hashing every record.
+    hashes are compared only when signatures collide; that spares hashing every record. A record whose
+    hash is given (``digest``) is remembered by its hash, not held.
     Unverified records have no signature and are hashed against each other (they can never equal a
     verified one, whose ground truth is not empty).
     """
 
     def __init__(self) -> None:
-        self.unverified: dict[str, str] = {}                             # content hash -> id
-        self.structures: dict[tuple[str, str], tuple[str, Record]] = {}  # (family, signature) -> id, record
-        self.hashes: dict[tuple[str, str], str] = {}                     # (family, signature) -> its hash
+        self.unverified: dict[str, str] = {}  # content hash -> id
+        # (family, signature) -> id and, until its hash is needed, the record (None once hashed)
+        self.structures: dict[tuple[str, str], tuple[str, Record | None]] = {}
+        self.hashes: dict[tuple[str, str], str] = {}  # (family, signature) -> its hash
 
-    def admit(self, record: Record, record_id: str, structure: tuple[str, str] | None) -> tuple[str, str] | None:
+    def admit(self, record: Record, record_id: str, structure: tuple[str, str] | None,
+              digest: str | None = None) -> tuple[str, str] | None:
         """(reason, id of the first copy) for a duplicate, else None and remember the record as kept.
         ``structure`` is (family, signature) for a verified record, None for an unverified one."""
         if structure is None:
-            digest = content_hash(record)
+            digest = digest or content_hash(record)
             if digest in self.unverified:
                 return "duplicate_exact", self.unverified[digest]
             self.unverified[digest] = record_id
             return None
         first = self.structures.get(structure)
         if first is None:
-            self.structures[structure] = (record_id, record)
+            if digest is None:
+                self.structures[structure] = (record_id, record)
+            else:
+                self.structures[structure], self.hashes[structure] = (record_id, None), digest
             return None
         first_id, first_record = first
         if structure not in self.hashes:
             self.hashes[structure] = content_hash(first_record)
-        if content_hash(record) == self.hashes[structure]:
+        if (digest or content_hash(record)) == self.hashes[structure]:
             return "duplicate_exact", first_id
         return "duplicate_structural", first_id
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from typing import Iterator
 
 from planfusion.tasks.family import Perturbation, Record, TaskFamily
 from planfusion.tasks.record import derive_seed
@@ -20,17 +19,13 @@ def negative(family: TaskFamily, record: Record, seed: int, perturbation: Pertur
     return perturbation.apply(record, rng)
 
 
-def sampled_negatives(family: TaskFamily, records: list[Record], seed: int, every: int) -> Iterator[Record]:
-    """One negative for every ``every``-th clean record (none when every is 0), the kinds taken in turn
-    so a run shows each way a record can go wrong; a kind that does not apply yields to the next."""
-    if every < 0:
-        raise ValueError(f"negatives_every must be >= 0, got {every}")
-    if every == 0 or not family.perturbations:
-        return
+def turn_negative(family: TaskFamily, record: Record, seed: int, turn: int) -> Record | None:
+    """The negative of the ``turn``-th sampled clean record (one per ``negatives_every``): kind ``turn`` in
+    rotation, so a run shows each way a record can go wrong, or the next kind that applies (None when none
+    does). Taken record by record, so a stream of clean records never has to be held."""
     kinds = family.perturbations
-    for turn, record in enumerate(records[::every]):
-        for offset in range(len(kinds)):
-            made = negative(family, record, seed, kinds[(turn + offset) % len(kinds)])
-            if made is not None:
-                yield made
-                break
+    for offset in range(len(kinds)):
+        made = negative(family, record, seed, kinds[(turn + offset) % len(kinds)])
+        if made is not None:
+            return made
+    return None

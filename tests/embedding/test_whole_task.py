@@ -102,3 +102,12 @@ def test_progress_is_throttled_and_counts_the_windows_embedded(embedder: TaskEmb
     calls.clear()
     fast.embed(texts, lambda done, total, seconds: calls.append((done, total)), every=3600.0)
     assert calls == [(len(texts), len(texts))]  # once, at the end
+
+
+def test_the_cache_stays_keyed_when_a_batch_repeats_a_text(tmp_path) -> None:
+    row = {"text_hash": "h", "model_name": "m", "model_revision": "r", "embedding_scheme": "s",
+           "embedding": [0.0] * 384, "run_id": "x"}
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        warehouse.add_cached_embeddings(con, [row, row | {"run_id": "y"}])
+        warehouse.add_cached_embeddings(con, [row | {"run_id": "z"}])
+        assert con.execute("SELECT count(*) FROM embedding_cache").fetchone()[0] == 1

@@ -5,10 +5,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
+import numpy as np
 import pytest
 
+from assets.selection_report import report_metadata
 from orchestration.definitions import defs
 from orchestration.sensors import inbox_sensor
 
@@ -108,3 +111,9 @@ def test_the_inbox_sensor_names_its_folder_and_up_creates_the_family_folders(tmp
         monkeypatch.setenv(variable, str(tmp_path / value))
     pin_paths()
     assert sorted(p.name for p in (tmp_path / "inbox").iterdir()) == sorted(FAMILIES)
+
+
+def test_a_pool_too_large_for_the_report_gets_a_note_pointing_to_the_command() -> None:
+    inputs = SimpleNamespace(name="scheduling", embeddings=np.zeros((40, 4), dtype=np.float32))
+    note = report_metadata(None, inputs, max_pool=30)["report"].value
+    assert "40 tasks, more than 30" in note and "planfusion report --family scheduling" in note

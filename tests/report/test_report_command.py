@@ -4,6 +4,7 @@ stored pools, sigma and picks, prints the table and writes report.html and the P
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from planfusion import cli, tables, warehouse
@@ -30,7 +31,8 @@ def build_warehouse(path: Path) -> None:
             {"family": family, "task_id": t, "embedding": v.tolist()} for t, v in zip(task_ids, vectors)
         ], family=family)
         density, rows = density_rows(task_ids, vectors, FAMILY_PARAMS.k)
-        warehouse.replace_rows(con, "density_factors", [r | {"family": family} for r in rows], family=family)
+        warehouse.replace_rows(con, "density_factors", rows.append_column("family", pa.array([family] * len(rows))),
+                               family=family)
         selection = select(vectors, FAMILY_PARAMS, density)
         stamp = {"family": family, "variant": "magicagent", "budget": 20, "k": 5, "kappa1": 1.0, "kappa2": 0.5,
                  "seed": 0}

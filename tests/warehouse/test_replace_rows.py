@@ -41,3 +41,28 @@ def test_a_value_that_does_not_convert_rolls_back_the_delete(tmp_path: Path) -> 
         assert str(caught.value).startswith("writing ingest_rejections (family a) failed, the previous rows are kept: ")
         assert "Could not convert string 'first' to INT64" in str(caught.value)
         assert con.execute("SELECT reason, run_id FROM ingest_rejections").fetchall() == [("old", "before")]
+
+
+def test_batches_are_one_transaction_whatever_fails_between_them(tmp_path: Path) -> None:
+    """A stage writes its rows as it makes them: a failure after some batches, in DuckDB or in the code
+    making them, leaves the previous rows; ``finish`` runs in the same transaction."""
+    with warehouse.connect(tmp_path / "planfusion.duckdb") as con:
+        old = [{"family": "a", "line_number": 1, "reason": "old", "run_id": "before"}]
+        warehouse.replace_rows(con, "ingest_rejections", old, family="a")
+
+        def batches(fail: Exception):
+            yield [{"family": "a", "line_number": 2, "reason": "new"}]
+            raise fail
+
+        with pytest.raises(RuntimeError, match="generator broke"):
+            warehouse.replace_in_batches(con, "ingest_rejections", batches(RuntimeError("generator broke")), family="a")
+        bad = [[{"family": "a", "line_number": 2, "reason": "new"}], [{"family": "a", "line_number": "x"}]]
+        with pytest.raises(WarehouseWriteFailed):
+            warehouse.replace_in_batches(con, "ingest_rejections", bad, family="a")
+        assert con.execute("SELECT reason, run_id FROM ingest_rejections").fetchall() == [("old", "before")]
+
+        good = ([{"family": "a", "line_number": i, "reason": "new"}] for i in range(3))
+        finish = lambda c: c.execute("UPDATE ingest_rejections SET field = 'set by finish' WHERE line_number = 0")
+        assert warehouse.replace_in_batches(con, "ingest_rejections", good, family="a", finish=finish) == 3
+        assert con.execute("SELECT line_number, field FROM ingest_rejections ORDER BY 1").fetchall() == [
+            (0, "set by finish"), (1, None), (2, None)]
