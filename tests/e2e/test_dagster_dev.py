@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import yaml
 
 from tests.e2e.harness import BIN, FAMILIES, ROOT, Server, finished, wait_for
 
@@ -105,6 +106,11 @@ def test_a_killed_run_worker_is_failed_its_slot_freed_and_the_next_run_succeeds(
     """A run worker that dies by SIGKILL (as under the OOM killer) while it holds the one `duckdb` slot:
     the run must end FAILURE and its slot come back (run_monitoring's free_slots_after_run_end_seconds in
     dagster.yaml), or every later run that opens the warehouse waits behind a dead process forever."""
+    # A new seed, so the victim's stages have work to do: with unchanged inputs every stage keeps its rows in
+    # about a second and there would be no embedding step to kill.
+    settings = yaml.safe_load(server.settings_file.read_text())
+    settings["generation"]["seed"] = settings["generation"].get("seed", 0) + 1
+    server.settings_file.write_text(yaml.safe_dump(settings))
     victim = server.launch_run("family_pipeline", "scheduling")
     wait_for(f"run {victim} to hold the duckdb slot in {KILL_STEP}", server,
              lambda: (victim, KILL_STEP) in server.claimed_slots(), timeout=300, every=0.25)
@@ -148,7 +154,7 @@ def test_a_killed_run_worker_is_failed_its_slot_freed_and_the_next_run_succeeds(
     for name, value in timings.items():
         record_property(name, value)
 
-    with duckdb.connect(str(server.db), read_only=True) as con:
-        writers = con.execute("SELECT DISTINCT run_id FROM raw_tasks WHERE family = 'scheduling'").fetchall()
+    with duckdb.connect(str(server.db), read_only=True) as con:  # the killed step's rows: the replacement's
+        writers = con.execute("SELECT DISTINCT run_id FROM task_embeddings WHERE family = 'scheduling'").fetchall()
     assert writers == [(replacement,)]
     assert server.claimed_slots() == []
