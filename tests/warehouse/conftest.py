@@ -43,7 +43,11 @@ def lock_held() -> Callable[[Path, float], AbstractContextManager[None]]:
             yield
         finally:
             holder.terminate()
-            holder.wait(timeout=10)
+            try:  # under heavy disk load a process can take seconds to be torn down
+                holder.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                holder.kill()
+                holder.wait()
 
     return held
 
