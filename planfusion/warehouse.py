@@ -294,10 +294,14 @@ def replace_in_batches(
     family: str | None = None,
     finish: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> int:
-    """Replace a family's rows (or the whole table when family is None) in one transaction, inserting
-    the batches as they come, so a stage never holds all its rows at once; ``finish`` runs last in the
-    same transaction (e.g. an UPDATE of rows inserted earlier). A batch is row dicts or an Arrow table
-    with the table's column names.
+    """Replace a family's rows (or the whole table when family is None) with the batches, atomically:
+    readers see the old rows or the new ones, never a mix. ``finish`` runs in the swap (e.g. an UPDATE
+    or INSERT on the new rows). A batch is row dicts or an Arrow table with the table's column names.
+
+    The batches go to a staging table, each batch committed as it comes, then one short transaction
+    deletes the old rows, moves the staged ones in and drops the staging table. One transaction over
+    every batch would hold all the family's uncommitted rows in memory (DuckDB keeps less than a row
+    group of uncommitted rows there whatever its memory limit: 4.5 GiB at 100k tasks).
 
     A failure anywhere, in DuckDB (disk full, conversion...) or in the code making the batches, leaves
     the previous rows; a DuckDB failure is raised as WarehouseWriteFailed naming the table, the family
@@ -306,32 +310,54 @@ def replace_in_batches(
     table = TABLES[table_name]
     if table.partitioned and family is None:
         raise ValueError(f"{table_name} is written per family: pass family=")
+    staging = _staging_name(table_name, family)
     written = 0
-    con.execute("BEGIN TRANSACTION")
-    committing = False
+    swapping = committing = False
     try:
-        if family is None:
-            con.execute(f"DELETE FROM {table_name}")
-        else:
-            con.execute(f"DELETE FROM {table_name} WHERE family = ?", [family])
+        con.execute(f"CREATE OR REPLACE TABLE {staging} AS FROM {table_name} LIMIT 0")
         for batch in batches:
             arrow = batch if isinstance(batch, pa.Table) else _arrow(table, batch)
             if arrow.num_rows:
                 con.register("incoming_rows", arrow)
-                con.execute(f"INSERT INTO {table_name} BY NAME SELECT * FROM incoming_rows")
+                con.execute(f"INSERT INTO {staging} BY NAME SELECT * FROM incoming_rows")
                 con.unregister("incoming_rows")
                 written += arrow.num_rows
+        con.execute("BEGIN TRANSACTION")
+        swapping = True
+        if family is None:
+            con.execute(f"DELETE FROM {table_name}")
+        else:
+            con.execute(f"DELETE FROM {table_name} WHERE family = ?", [family])
+        con.execute(f"INSERT INTO {table_name} SELECT * FROM {staging}")
         if finish is not None:
             finish(con)
+        con.execute(f"DROP TABLE {staging}")
         committing = True
         con.execute("COMMIT")
     except BaseException as exc:
-        if not committing:
+        if swapping and not committing:
             _rollback(con, exc)
+        _drop(con, staging, exc)
         if isinstance(exc, duckdb.Error):
             raise WarehouseWriteFailed(table_name, family, exc) from exc
         raise
     return written
+
+
+def _staging_name(table_name: str, family: str | None) -> str:
+    """Where replace_in_batches stages a family's new rows: one per table and family, so a staging table
+    left by a killed run is replaced by the next write of the same rows."""
+    suffix = "".join(c if c.isalnum() else "_" for c in family) if family is not None else ""
+    return f'"staging__{table_name}__{suffix}"'
+
+
+def _drop(con: duckdb.DuckDBPyConnection, staging: str, failure: BaseException) -> None:
+    """Drop the staging table after a failure, best effort: a drop that fails too (disk full, invalidated
+    database) is noted on the failure; the next write of the same rows replaces the table."""
+    try:
+        con.execute(f"DROP TABLE IF EXISTS {staging}")
+    except duckdb.Error as exc:
+        failure.add_note(f"the staging table {staging} could not be dropped: {exc}")
 
 
 def _rollback(con: duckdb.DuckDBPyConnection, failure: BaseException) -> None:

@@ -90,6 +90,27 @@ def fill_disk(folder: str, rows: str, checkpoint: str) -> None:
     print(json.dumps(report))
 
 
+def write_large(folder: str, megabytes: str, memory_limit: str) -> None:
+    """Replace a family's raw_tasks with about ``megabytes`` of rows in 500-row batches, DuckDB capped at
+    memory_limit; report how much the process grew (its peak RSS over the peak before the write)."""
+    import resource
+
+    warehouse.MEMORY_LIMIT = memory_limit
+    con = warehouse.connect(os.path.join(folder, "planfusion.duckdb"))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    text = "word " * 800  # 4 KB per row, twice (text and record)
+
+    def batches():
+        for b in range(int(megabytes) * 1024 // 8 // 500):
+            yield [{"family": "a", "task_id": f"t{b}-{i}", "text": f"{text}{b}-{i}", "record": {"text": f"{text}{i}"}}
+                   for i in range(500)]
+
+    written = warehouse.replace_in_batches(con, "raw_tasks", batches(), family="a")
+    grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    print(json.dumps({"written": written, "grew_mib": grew,
+                      "tables": sorted(r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall())}))
+
+
 if __name__ == "__main__":
     scenario, *args = sys.argv[1:]
-    {"hold": hold, "open": open_file, "fill-disk": fill_disk}[scenario](*args)
+    {"hold": hold, "open": open_file, "fill-disk": fill_disk, "write-large": write_large}[scenario](*args)
