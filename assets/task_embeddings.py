@@ -6,11 +6,15 @@ from dagster_duckdb import DuckDBResource
 
 from assets.curated_tasks import curated_tasks
 from assets.resources import EmbeddingModel
+from assets.settings import PipelineSettingsResource, launchpad_config
 from assets.spec import stage_asset
 from assets.stage_inputs import code_version, remember, reused
 from assets.warehouse_io import connection, provenance, table_metadata
 from planfusion import reuse, tables, warehouse
 from planfusion.stages.embeddings import embed_missing, write_embeddings
+
+
+EmbeddingConfig = launchpad_config("embedding")
 
 
 def _progress(context: dg.AssetExecutionContext, family: str):
@@ -26,15 +30,18 @@ def _version(con: DuckDBPyConnection, family: str) -> str:
 
 
 @stage_asset("task_embeddings", module=__name__, deps=[curated_tasks], kinds={"duckdb", "pytorch"})
-def task_embeddings(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
-                    embedding_model: EmbeddingModel) -> dg.MaterializeResult:
+def task_embeddings(context: dg.AssetExecutionContext, config: EmbeddingConfig, duckdb: DuckDBResource,
+                    embedding_model: EmbeddingModel, settings: PipelineSettingsResource) -> dg.MaterializeResult:
     """One L2-normalised vector per kept task; vectors already in embedding_cache for the same text,
-    model and revision are reused, so a rerun with nothing new embeds nothing (and, with the same kept
-    tasks too, keeps its rows without loading the model)."""
+    model, revision and scheme are reused, so a rerun with nothing new embeds nothing (and, with the same
+    kept tasks too, keeps its rows without loading the model). Lineage records the engine that ran, "auto"
+    resolved."""
     family = context.partition_key
-    embedder = embedding_model.get()
-    stamp = provenance(context, {"model_name": embedder.name, "model_revision": embedder.revision,
-                                 "embedding_scheme": embedder.scheme, "batch_size": embedder.batch_size})
+    params, overrides = settings.effective(context, "embedding", config)
+    embedder = embedding_model.get(params)
+    stamp = provenance(context, settings.lineage(
+        params, overrides, backend=embedder.backend, precision=embedder.precision, batch_size=embedder.batch_size,
+        model_name=embedder.name, model_revision=embedder.revision, embedding_scheme=embedder.scheme))
     with connection(duckdb) as con:
         upstream = [tables.data_version(con, t, family) for t in ("raw_tasks", "curated_tasks")]
     fingerprint = reuse.fingerprint(code_version=code_version(context), params=stamp["params"], family=family,

@@ -1,9 +1,9 @@
 """The engines that run all-MiniLM-L6-v2 over batches of word-piece ids: torch, or OpenVINO.
 
 Both take the same padded (batch, length) ids and attention mask and return the mean-pooled, L2-normalised
-(batch, 384) float32 rows, so they differ only in speed and in the rounding of their matrix products. On this
-project's task texts OpenVINO runs 2.5-3x faster than torch in fp32 and 6-8x in bf16 where the CPU multiplies
-bf16 natively (AVX-512 BF16 or AMX); ``bench/embedding.py`` measures each against the torch fp32 baseline.
+(batch, 384) float32 rows, so they differ only in speed and in the rounding of their matrix products. OpenVINO
+is the faster, most of all in bf16 where the CPU multiplies it natively (AVX-512 BF16 or AMX);
+``bench/embedding.py`` measures each against the torch fp32 baseline (README, "Embedding speed").
 
 The OpenVINO model is converted locally from the same weights (nothing is downloaded), checked against torch
 on a probe batch, and cached on disk under the model revision and the OpenVINO version.

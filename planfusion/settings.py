@@ -33,6 +33,22 @@ class Variant(str, enum.Enum):
     released = "released"
 
 
+class EmbeddingBackend(str, enum.Enum):
+    """The engine that runs the embedding model (planfusion.encoders)."""
+
+    auto = "auto"  # OpenVINO when installed, else torch
+    openvino = "openvino"
+    torch = "torch"
+
+
+class EmbeddingPrecision(str, enum.Enum):
+    """The precision of the embedding model's matrix products."""
+
+    auto = "auto"  # bf16 where the CPU multiplies it natively, else fp32
+    fp32 = "fp32"
+    bf16 = "bf16"
+
+
 class ShareMode(str, enum.Enum):
     """How the fused set divides its budget among the families."""
 
@@ -66,6 +82,19 @@ class CurationSettings(Section):
 
     allow_unverified: bool = Field(
         False, description="admit records without ground truth, tagged unverified (default: reject them)")
+
+
+class EmbeddingSettings(Section):
+    """task_embeddings: the engine; with the model revision it keys embedding_cache, so vectors of another
+    engine or precision are never served as these."""
+
+    backend: EmbeddingBackend = Field(EmbeddingBackend.auto,
+                                      description="auto (OpenVINO when installed, else torch), openvino or torch")
+    precision: EmbeddingPrecision = Field(
+        EmbeddingPrecision.auto, description="auto (bf16 where the CPU multiplies it natively, else fp32), fp32 "
+        "(the same picks on every CPU, about half bf16's speed) or bf16")
+    batch_size: int | None = Field(None, ge=1, description="windows per forward pass (sorted by length first); "
+                                                           "empty: the engine's fastest measured, 16 openvino, 64 torch")
 
 
 class DensitySettings(Section):
@@ -130,6 +159,7 @@ class FusionSettings(NovelSelectSettings):
 class PipelineSettings(Section):
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     curation: CurationSettings = Field(default_factory=CurationSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     density: DensitySettings = Field(default_factory=DensitySettings)
     selection: SelectionSettings = Field(default_factory=SelectionSettings)
     fusion: FusionSettings = Field(default_factory=FusionSettings)

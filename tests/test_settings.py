@@ -31,6 +31,8 @@ def test_environment_overrides_one_field(tmp_path: Path) -> None:
     ({"density": {"k": "ten"}}, "density.k"),
     ({"selection": {"kappa2": -0.5}}, "selection.kappa2"),
     ({"selection": {"bugdet": 3}}, "selection.bugdet"),
+    ({"embedding": {"precision": "int8"}}, "embedding.precision"),
+    ({"embedding": {"batch_size": 0}}, "embedding.batch_size"),
 ])
 def test_bad_values_name_the_file_and_the_field(tmp_path: Path, values: dict, field: str) -> None:
     path = tmp_path / "planfusion.yaml"

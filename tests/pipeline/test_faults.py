@@ -62,6 +62,29 @@ def test_a_launchpad_override_is_for_that_run_only_and_recorded(tmp_path: Path) 
     assert warehouse.count("raw_tasks", "scheduling") == 14
 
 
+def test_the_embedding_engine_comes_from_the_settings_file_and_lineage_records_what_ran(tmp_path: Path) -> None:
+    """The engine was resource config, so `planfusion up` and sensors always ran "auto": now it is the
+    embedding section of planfusion.yaml, a launchpad run may override it, and the cache keeps the
+    vectors of each apart."""
+    warehouse = Warehouse(tmp_path, SETTINGS | {"embedding": {"precision": "fp32"}})
+    embeddings = FAMILY_ASSETS[:3]
+
+    def run(run_config: dict | None = None) -> tuple[str, dict]:
+        assert warehouse.family("scheduling", assets=embeddings, run_config=run_config).success
+        (scheme, params), = warehouse.rows("SELECT DISTINCT embedding_scheme, params FROM task_embeddings")
+        return scheme, json.loads(params)
+
+    scheme, params = run()
+    assert scheme.endswith("-fp32") and params["precision"] == "fp32" and params["overrides"] == {}
+    assert params["backend"] in ("openvino", "torch") and params["batch_size"] >= 1  # "auto" resolved
+    scheme, params = run({"ops": {"task_embeddings": {"config": {"precision": "bf16"}}}})
+    assert scheme.endswith("-bf16") and params["overrides"] == {"precision": "bf16"}
+    scheme, params = run()  # e.g. a sensor's run: the file again, its vectors from the cache
+    assert scheme.endswith("-fp32") and params["overrides"] == {}
+    assert warehouse.rows("SELECT count(*) FROM task_embeddings WHERE from_cache") == [(14,)]
+    assert warehouse.rows("SELECT count(DISTINCT embedding_scheme) FROM embedding_cache") == [(2,)]
+
+
 def test_selection_rows_record_the_k_their_density_was_made_with(filled: Warehouse) -> None:
     ks = filled.rows("SELECT DISTINCT s.k, json_extract(s.params, '$.k')::INT, d.k FROM family_selection s "
                      "JOIN density_factors d USING (family, task_id)")
