@@ -189,6 +189,21 @@ class Server:
         assert result["__typename"] == "LaunchBackfillSuccess", result
         return result["backfillId"]
 
+    def backfill_families(self, timeout: float = 900) -> list[dict[str, Any]]:
+        """Backfill every family partition and wait for its runs to finish (one per family)."""
+        backfill = self.launch_backfill()
+        runs = wait_for("the backfill's three runs", self,
+                        lambda: finished(self, [r for r in self.runs() if r["tags"].get("dagster/backfill") == backfill],
+                                         len(FAMILIES)), timeout=timeout)
+        assert sorted(r["tags"]["dagster/partition"] for r in runs) == sorted(FAMILIES)
+        return runs
+
+    def generated_tasks(self, family: str, n: int, seed: int, out: Path) -> str:
+        """What `planfusion generate` writes for the family: the lines of a task file a user would drop."""
+        subprocess.run([str(BIN / "planfusion"), "generate", "--family", family, "--n", str(n), "--seed", str(seed),
+                        "--out", str(out)], check=True, cwd=ROOT, env=self.env, timeout=120)
+        return out.read_text()
+
     def latest_fusion_run(self) -> str | None:
         data = self.graphql("""{ assetOrError(assetKey: {path: ["fused_training_set"]}) {
                                ... on Asset { assetMaterializations(limit: 1) { runId } } } }""")

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 import yaml
 
-from tests.e2e.harness import BIN, FAMILIES, ROOT, Server, finished, wait_for
+from tests.e2e.harness import BIN, FAMILIES, Server, finished, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -24,22 +24,16 @@ DEEPLY_NESTED = '{"a":' * 5000 + "1" + "}" * 5000
 
 
 def test_backfill_sensor_and_automation_keep_the_training_set_current(server: Server, tmp_path: Path) -> None:
-    backfill = server.launch_backfill()
-    family_runs = wait_for(
-        "the backfill's three runs", server,
-        lambda: finished(server, [r for r in server.runs() if r["tags"].get("dagster/backfill") == backfill], 3), timeout=900)
-    assert sorted(r["tags"]["dagster/partition"] for r in family_runs) == sorted(FAMILIES)
+    server.backfill_families()
     assert "Could not set lock" not in server.log.read_text(errors="replace")
     # eager(): once every family partition exists the automation sensor materializes the fusion by itself
     first_fusion = wait_for("the fusion after the backfill", server, server.latest_fusion_run, timeout=300)
 
     task_file = server.root / "inbox" / "scheduling" / "from_user.jsonl"
     task_file.parent.mkdir(parents=True)
-    generated = tmp_path / "generated.jsonl"
-    subprocess.run([str(BIN / "planfusion"), "generate", "--family", "scheduling", "--n", "5", "--seed", "777",
-                    "--out", str(generated)], check=True, cwd=ROOT, env=server.env, timeout=120)
-    new_ids = [json.loads(line)["id"] for line in generated.read_text().splitlines()]
-    task_file.write_text(generated.read_text() + "{not json\n" + DEEPLY_NESTED + "\n")
+    generated = server.generated_tasks("scheduling", 5, 777, tmp_path / "generated.jsonl")
+    new_ids = [json.loads(line)["id"] for line in generated.splitlines()]
+    task_file.write_text(generated + "{not json\n" + DEEPLY_NESTED + "\n")
 
     sensor_runs = wait_for(
         "the inbox sensor's run", server,

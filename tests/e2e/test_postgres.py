@@ -62,19 +62,12 @@ def test_pipeline_sensors_and_ui_on_a_postgres_instance(postgres_server: Server,
         "PostgresRunStorage", "PostgresEventLogStorage", "PostgresScheduleStorage"]
     assert info["concurrency"]["pools"] == {"default_limit": 1} and info["run_monitoring"]["enabled"] is True
 
-    backfill = server.launch_backfill()
-    family_runs = wait_for(
-        "the backfill's three runs", server,
-        lambda: finished(server, [r for r in server.runs() if r["tags"].get("dagster/backfill") == backfill], 3), timeout=900)
-    assert sorted(r["tags"]["dagster/partition"] for r in family_runs) == sorted(FAMILIES)
+    family_runs = server.backfill_families()
     first_fusion = wait_for("the fusion by the automation sensor", server, server.latest_fusion_run, timeout=300)
 
     task_file = server.root / "inbox" / "scheduling" / "from_user.jsonl"
     task_file.parent.mkdir(parents=True)
-    generated = tmp_path / "generated.jsonl"
-    subprocess.run([str(BIN / "planfusion"), "generate", "--family", "scheduling", "--n", "3", "--seed", "777",
-                    "--out", str(generated)], check=True, cwd=ROOT, env=server.env, timeout=120)
-    task_file.write_text(generated.read_text())
+    task_file.write_text(server.generated_tasks("scheduling", 3, 777, tmp_path / "generated.jsonl"))
     (sensor_run,) = wait_for(
         "the inbox sensor's run", server,
         lambda: finished(server, [r for r in server.runs() if r["tags"].get("planfusion/trigger") == "inbox"], 1), timeout=600)
@@ -94,7 +87,8 @@ def test_pipeline_sensors_and_ui_on_a_postgres_instance(postgres_server: Server,
     assert len(stored) == 6  # three family runs, the sensor's run, two fusions
     partitions = dict(postgres.execute("SELECT run_id, value FROM run_tags WHERE key = 'dagster/partition'"))
     assert partitions == {r["runId"]: r["tags"]["dagster/partition"] for r in family_runs} | {sensor_run["runId"]: "scheduling"}
-    assert postgres.execute("SELECT status FROM bulk_actions WHERE key = %s", backfill) == [("COMPLETED_SUCCESS",)]
+    assert postgres.execute("SELECT status FROM bulk_actions WHERE key = %s",
+                            family_runs[0]["tags"]["dagster/backfill"]) == [("COMPLETED_SUCCESS",)]
 
     # ... their event logs: every stage's materializations, per family partition, by the runs above
     materialized = postgres.execute("""SELECT asset_key, partition, run_id FROM event_logs
