@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from planfusion import tables, warehouse
 from planfusion.stages.curation import CurationSummary, curated_batches, curated_rows
 from planfusion.stages.raw import RawTasks, raw_batches, raw_tasks
 from planfusion.tasks import get_family
@@ -58,3 +59,20 @@ def test_the_recheck_lists_kept_tasks_its_verifier_fails() -> None:
     rejecting = lambda record: type("Verdict", (), {"passed": record["id"] != records[1]["id"]})()
     list(curated_batches([raw], summary=summary, recheck=rejecting))
     assert summary.failing == [records[1]["id"]]
+
+
+def test_raw_records_come_in_read_order_with_their_own_record_also_when_rows_move(tmp_path: Path) -> None:
+    """Records are fetched by rowid; a compaction between batches moves rows, and each must still come
+    with its own record, in read order (here the table is rewritten in another order, old rowids now
+    holding other tasks or nothing, another family's rows among them)."""
+    con = warehouse.connect(tmp_path / "planfusion.duckdb")
+    rows = lambda family, n: [{"family": family, "task_id": f"{family}{i:04d}", "source": "generator", "sample_index": i,
+                               "content_hash": f"h{i}", "record": {"id": f"{family}{i:04d}"}} for i in range(n)]
+    warehouse.replace_rows(con, "raw_tasks", rows("b", 300), family="b")
+    warehouse.replace_rows(con, "raw_tasks", rows("a", 1200)[::-1], family="a")  # stored against read order
+    batches = tables.raw_record_batches(con, "a", batch=500)
+    read = next(batches)
+    con.execute("CREATE OR REPLACE TABLE raw_tasks AS SELECT * FROM raw_tasks ORDER BY family, content_hash DESC")
+    read += [row for batch in batches for row in batch]
+    assert [r["task_id"] for r in read] == [f"a{i:04d}" for i in range(1200)]
+    assert all(r["record"] == {"id": r["task_id"]} and r["content_hash"] == f"h{int(r['task_id'][1:])}" for r in read)
