@@ -1,8 +1,8 @@
 """The DuckDB warehouse: one file, one table per pipeline stage, row-level lineage in every row.
 
-Each per-family table is written idempotently: a rerun replaces the family's rows in one
-transaction (delete, then insert), so a failed write leaves the previous rows intact and a rerun
-never duplicates. Every row carries the keys of its upstream rows plus the run id, code version and
+Each per-family table is written idempotently: a rerun stages the family's new rows and swaps them in
+with one transaction (delete, then insert), so a failed write leaves the previous rows intact and a
+rerun never duplicates. Every row carries the keys of its upstream rows plus the run id, code version and
 parameters that produced it. TABLES documents every column (the README renders the same text).
 """
 
