@@ -18,10 +18,11 @@ largest sample inside its steps' spans. The worker runs every step in one proces
 of orchestration.definitions), so a stage's peak also holds what earlier stages left resident (the
 embedding model once loaded, allocator pools). The total is the kernel's own peak (VmHWM, read at exit).
 
-Baseline, measured in the same run: the embedding stage is the bottleneck, so main's pre-change embedding
-path (TaskEmbedder(precision="fp32"), the same windows) is timed on a sample of the kept texts and
-extrapolated to every kept text (labelled so); the precision the pipeline runs ("auto") is timed on the
-same sample.
+Baseline, measured in the same run: the embedding stage is the bottleneck, so the embedding path before
+#14 (bench/embedding.py's baseline: the same windows decoded to text through sentence-transformers, torch
+fp32) is timed on a sample of the kept texts and extrapolated to every kept text (labelled so); the engine
+the pipeline runs (the settings' embedding section, "auto") is timed on the same sample. --old-memory
+measures the raw and curation stage functions of main before #14 (BEFORE_14), which held every record.
 
 --prefill-cache: when embedding every text is more than the time at hand (about 30k texts at a few texts/s
 on a busy 2-core machine), the embedding cache is filled before the first run with random unit vectors for
@@ -37,7 +38,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -53,6 +53,7 @@ STAGES = ["raw_tasks", "curated_tasks", "task_embeddings", "density_factors", "f
           "fused_training_set"]
 TARGETS = {"first_s": 360.0, "rerun_s": 30.0, "peak_rss_mib": 4096.0}
 NEW_FILE_FAMILY, NEW_FILE_TASKS, NEW_FILE_SEED = "decomposition", 100, 4242
+BEFORE_14 = "d98b9c7"  # main before #14: the non-streaming stage functions
 
 
 # -- the worker: one `planfusion up` without the server, reporting what the event log saw ----------------
@@ -167,36 +168,45 @@ def summarise(label: str, report: dict[str, Any], samples: list[tuple[float, flo
                      for r in report["runs"]]}
 
 
-# -- the baseline: main's fp32 embedding path on a sample, extrapolated ------------------------------------
+# -- the baseline: the embedding path before #14 on a sample, extrapolated -----------------------------------
 
-def embedding_baseline(db: Path, sample: int, total: int, scratch: Path) -> dict[str, Any]:
-    """fp32 (main's pre-change path) and auto on the same sample of kept texts, in a fresh process;
+def embedding_baseline(env: dict[str, str], db: Path, sample: int, total: int, scratch: Path) -> dict[str, Any]:
+    """The path before #14 and the pipeline's engine on the same sample of kept texts, in a fresh process;
     extrapolated to ``total`` texts."""
     out = scratch / "baseline.json"
     subprocess.run([sys.executable, __file__, "--baseline-worker", str(db), str(sample), str(total), str(out)],
-                   cwd=ROOT, check=True, env=os.environ | {"PYTHONPATH": str(ROOT)})
+                   cwd=ROOT, check=True, env=env)
     return json.loads(out.read_text())
 
 
 def baseline_worker(db: str, sample: int, total: int, out: Path) -> None:
+    import importlib.util
+
     import duckdb
 
     from planfusion.embedding import TaskEmbedder
+    from planfusion.settings import load_settings
+
+    spec = importlib.util.spec_from_file_location("bench_embedding", Path(__file__).with_name("embedding.py"))
+    bench_embedding = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_embedding)
 
     with duckdb.connect(db, read_only=True) as con:
         texts = [r[0] for r in con.execute(
             """SELECT r.text FROM curated_tasks c JOIN raw_tasks r USING (family, task_id) WHERE c.kept
                ORDER BY hash(c.task_id) LIMIT ?""", [sample]).fetchall()]
     result: dict[str, Any] = {"sample": len(texts), "kept_total": total}
-    for precision in ("fp32", "auto"):
-        embedder = TaskEmbedder(precision=precision)
-        embedder.embed(texts[:8])  # load the model outside the timing
+    reference, engine = TaskEmbedder(backend="torch", precision="fp32"), load_settings().embedding
+    pipeline = TaskEmbedder(backend=engine.backend, precision=engine.precision, batch_size=engine.batch_size)
+    paths = {"baseline": lambda t: bench_embedding.baseline_embed(reference, t), "pipeline": pipeline.embed}
+    for name, embed in paths.items():
+        embed(texts[:8])  # load the model outside the timing
         start = time.perf_counter()
-        embedder.embed(texts)
+        embed(texts)
         seconds = time.perf_counter() - start
-        result[precision] = {"precision": embedder.precision, "seconds": seconds,
-                             "texts_per_s": len(texts) / seconds,
-                             "extrapolated_s": seconds * total / max(len(texts), 1)}
+        result[name] = {"engine": "sentence-transformers torch fp32" if name == "baseline" else
+                        f"{pipeline.backend} {pipeline.precision}", "seconds": seconds,
+                        "texts_per_s": len(texts) / seconds, "extrapolated_s": seconds * total / max(len(texts), 1)}
     out.write_text(json.dumps(result))
 
 
@@ -205,7 +215,6 @@ def baseline_worker(db: str, sample: int, total: int, out: Path) -> None:
 def prefill_worker(db: str, n: int, out: Path) -> None:
     """Random unit vectors under the embedding cache key of every text raw_tasks will make with these
     settings (the pipeline's own raw_batches, so the texts are the same)."""
-    import duckdb
     import numpy as np
 
     from planfusion import warehouse
@@ -241,9 +250,9 @@ def prefill(env: dict[str, str], db: Path, n: int, scratch: Path) -> dict[str, A
 # -- the old, non-streaming raw and curation stages: their peak RSS on one family ---------------------------
 
 def old_memory(n: int, scratch: Path) -> dict[str, Any]:
-    """Peak RSS of main's pre-change raw and curation stage functions (every record held at once) on one
-    family of n tasks, from a copy of the commit this branch started from, each in a fresh process."""
-    base = subprocess.run(["git", "merge-base", "HEAD", "main"], cwd=ROOT, capture_output=True, text=True,
+    """Peak RSS of the raw and curation stage functions of main before #14 (every record held at once) on
+    one family of n tasks, from a copy of that commit, each in a fresh process."""
+    base = subprocess.run(["git", "rev-parse", BEFORE_14], cwd=ROOT, capture_output=True, text=True,
                           check=True).stdout.strip()
     tree = scratch / "old"
     tree.mkdir()
@@ -339,11 +348,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="tasks generated per family")
     parser.add_argument("--quick", action="store_true", help="a smoke size: --n 200, baseline sample 50")
-    parser.add_argument("--baseline-sample", type=int, default=1000, help="kept texts the fp32 baseline embeds")
+    parser.add_argument("--baseline-sample", type=int, default=1000, help="kept texts the baseline embeds")
     parser.add_argument("--out", type=Path, help="also write the report here (.md; a .json beside it)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--old-memory", action="store_true",
-                        help="also measure the peak RSS of main's non-streaming raw and curation on one family")
+                        help="also measure the peak RSS of the non-streaming raw and curation before #14 on one family")
     parser.add_argument("--prefill-cache", action="store_true",
                         help="random vectors in the embedding cache before the first run (see the module doc)")
     args = parser.parse_args()
@@ -371,7 +380,7 @@ def main() -> None:
         drop_new_file(inbox)
         incremental = run_once(env, "incremental", scratch)
         print(f"incremental run: {incremental['wall_s']:.1f}s\n{table([incremental])}", flush=True)
-        baseline = embedding_baseline(db, sample, kept_first, scratch)
+        baseline = embedding_baseline(env, db, sample, kept_first, scratch)
         kept_new = new_kept(db)
         old = old_memory(n, scratch) if args.old_memory else None
     finally:
@@ -388,9 +397,9 @@ def main() -> None:
 
 def render(n: int, first: dict, rerun: dict, incremental: dict, baseline: dict, kept_new: int,
            filled: dict | None, old: dict | None) -> str:
-    fp32, auto = baseline["fp32"], baseline["auto"]
+    before, auto = baseline["baseline"], baseline["pipeline"]
     embed_s = first["stages"].get("task_embeddings", {}).get("seconds", 0.0)
-    baseline_total = first["wall_s"] - embed_s + fp32["extrapolated_s"]
+    baseline_total = first["wall_s"] - embed_s + before["extrapolated_s"]
     estimate = None if filled is None else first["wall_s"] + auto["extrapolated_s"]
     lines = [f"## bench/pipeline.py: {n} tasks per family ({3 * n} generated), "
              f"{baseline['kept_total']} kept after the first run", ""]
@@ -398,21 +407,22 @@ def render(n: int, first: dict, rerun: dict, incremental: dict, baseline: dict, 
         lines += [f"**Embedding cache prefilled** with {filled['texts']} random unit vectors before the first run "
                   f"({filled['seconds']:.0f} s, not counted): the first run embeds nothing, every other stage runs at "
                   f"full size. With the model, the first run would take about **{estimate:.0f} s** (this run "
-                  f"{first['wall_s']:.0f} s + {baseline['kept_total']} kept texts at the {auto['precision']} rate "
+                  f"{first['wall_s']:.0f} s + {baseline['kept_total']} kept texts at the {auto['engine']} rate "
                   f"measured below: {auto['extrapolated_s']:.0f} s, extrapolated).", ""]
     lines += [table([first, rerun, incremental]), "",
-             f"Baseline measured in this run (embedding, the bottleneck): main's fp32 path embeds a sample of "
-             f"{baseline['sample']} kept texts at {fp32['texts_per_s']:.1f} texts/s; **extrapolated** to "
-             f"{baseline['kept_total']} kept texts: {fp32['extrapolated_s']:.0f} s, so a first run on that path "
-             f"would take about {baseline_total:.0f} s (this run's other stages + the extrapolated embedding). "
-             f"The precision this run used ({auto['precision']}) on the same sample: {auto['texts_per_s']:.1f} "
-             f"texts/s ({fp32['seconds'] / auto['seconds']:.2f}x fp32).", "",
+             f"Baseline measured in this run (embedding, the bottleneck): the path before #14 "
+             f"({before['engine']}) embeds a sample of {baseline['sample']} kept texts at "
+             f"{before['texts_per_s']:.1f} texts/s; **extrapolated** to {baseline['kept_total']} kept texts: "
+             f"{before['extrapolated_s']:.0f} s, so a first run on that path would take about {baseline_total:.0f} s "
+             f"(this run's other stages + the extrapolated embedding). The engine this run used "
+             f"({auto['engine']}) on the same sample: {auto['texts_per_s']:.1f} texts/s "
+             f"({before['seconds'] / auto['seconds']:.2f}x the baseline).", "",
              "| target | wanted | measured | |", "|---|---|---|---|"]
     lines += [f"| {name} | {want} | {got} | {'pass' if ok else 'MISS'} |"
               for name, want, got, ok in verdicts(first, rerun, incremental, kept_new, estimate)]
     if old is not None:
         stage = lambda name: first["stages"].get(name, {}).get("peak_rss_mib", 0.0)
-        lines += ["", f"Memory baseline measured in this run: main's non-streaming stage functions (commit "
+        lines += ["", f"Memory baseline measured in this run: the non-streaming stage functions before #14 (commit "
                       f"{old['commit']}) on {old['family']}, {old['n']} tasks, each in a fresh process: raw "
                       f"{old['raw']['peak_rss_mib']:.0f} MiB, curation {old['curated']['peak_rss_mib']:.0f} MiB "
                       f"peak RSS (one family; the run above peaked at {stage('raw_tasks'):.0f} and "
