@@ -10,7 +10,7 @@ from assets.raw_tasks import raw_tasks
 from assets.settings import PipelineSettingsResource, launchpad_config
 from assets.spec import stage_asset
 from assets.stage_inputs import check, check_results, code_version, remember, reused
-from assets.warehouse_io import PROGRESS_EVERY, connection, preview, provenance, table_metadata, with_provenance
+from assets.warehouse_io import connection, preview, progress_due, provenance, table_metadata, with_provenance
 from planfusion import reuse, tables, warehouse
 from planfusion.stages.curation import CurationSummary, curated_batches
 from planfusion.tasks import get_family
@@ -47,7 +47,7 @@ def curated_tasks(context: dg.AssetExecutionContext, config: CurationConfig, duc
         # the check re-runs the verifier on every kept task (unverified ones are admitted by policy)
         for rows in curated_batches(tables.raw_record_batches(con, family), allow_unverified=params.allow_unverified,
                                     summary=summary, recheck=get_family(family).verify):
-            if summary.total // PROGRESS_EVERY > (summary.total - len(rows)) // PROGRESS_EVERY:
+            if progress_due(summary.total, len(rows)):
                 rate = summary.total / max(time.perf_counter() - start, 1e-9)
                 context.log.info(f"{family}: {summary.total} decisions, {rate:.0f}/s")
             yield with_provenance(rows, family, stamp)

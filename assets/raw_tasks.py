@@ -11,7 +11,7 @@ from assets.resources import PipelinePaths
 from assets.settings import PipelineSettingsResource, launchpad_config
 from assets.spec import stage_asset
 from assets.stage_inputs import check, check_results, code_version, remember, reused
-from assets.warehouse_io import PROGRESS_EVERY, connection, preview, provenance, table_metadata, with_provenance
+from assets.warehouse_io import connection, preview, progress_due, provenance, table_metadata, with_provenance
 from planfusion import reuse, tables, warehouse
 from planfusion.stages.raw import RawTasks, inbox_entries, raw_batches
 from planfusion.tasks.ingest import file_fingerprint
@@ -50,7 +50,7 @@ def raw_tasks(context: dg.AssetExecutionContext, config: GenerationConfig, duckd
             subtypes.update(row["subtype"] for row in batch)
             first_rows.extend(batch[: 10 - len(first_rows)])
             made = sum(subtypes.values())
-            if made // PROGRESS_EVERY > (made - len(batch)) // PROGRESS_EVERY:
+            if progress_due(made, len(batch)):
                 context.log.info(f"{family}: {made} raw tasks, {made / (time.perf_counter() - start):.0f}/s")
             yield with_provenance(batch, family, stamp)
 

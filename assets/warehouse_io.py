@@ -23,6 +23,11 @@ TRANSIENT_WAIT_SECONDS = 10
 PROGRESS_EVERY = 5000  # rows between two progress lines of a stage that streams
 
 
+def progress_due(done: int, added: int) -> bool:
+    """Whether the last ``added`` rows, bringing a streaming stage to ``done``, crossed a PROGRESS_EVERY line."""
+    return done // PROGRESS_EVERY > (done - added) // PROGRESS_EVERY
+
+
 def _retry_or_fail(exc: BaseException) -> Exception:
     if is_transient(exc):
         return dg.RetryRequested(max_retries=TRANSIENT_RETRIES, seconds_to_wait=TRANSIENT_WAIT_SECONDS)

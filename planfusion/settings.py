@@ -20,6 +20,7 @@ from typing import Any, Mapping
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from planfusion import encoders
 from planfusion.tasks.record import FAMILIES
 
 CONFIG_VARIABLE = "PLANFUSION_CONFIG"
@@ -33,20 +34,11 @@ class Variant(str, enum.Enum):
     released = "released"
 
 
-class EmbeddingBackend(str, enum.Enum):
-    """The engine that runs the embedding model (planfusion.encoders)."""
-
-    auto = "auto"  # OpenVINO when installed, else torch
-    openvino = "openvino"
-    torch = "torch"
-
-
-class EmbeddingPrecision(str, enum.Enum):
-    """The precision of the embedding model's matrix products."""
-
-    auto = "auto"  # bf16 where the CPU multiplies it natively, else fp32
-    fp32 = "fp32"
-    bf16 = "bf16"
+# The embedding engine's choices are planfusion.encoders' ("auto": OpenVINO when installed, else torch; bf16
+# where the CPU multiplies it natively, else fp32).
+EmbeddingBackend = enum.Enum("EmbeddingBackend", {name: name for name in encoders.BACKENDS}, type=str, module=__name__)
+EmbeddingPrecision = enum.Enum("EmbeddingPrecision", {name: name for name in encoders.PRECISIONS}, type=str,
+                               module=__name__)
 
 
 class ShareMode(str, enum.Enum):
