@@ -48,6 +48,8 @@ from typing import Any
 
 import yaml
 
+from orchestration.instance import prepare_home
+
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ["raw_tasks", "curated_tasks", "task_embeddings", "density_factors", "family_selection",
           "fused_training_set"]
@@ -359,8 +361,7 @@ def main() -> None:
     n, sample = (200, 50) if args.quick else (args.n, args.baseline_sample)
     scratch = Path(tempfile.mkdtemp(prefix="planfusion-bench-"))
     home, db, inbox = scratch / "dagster_home", scratch / "warehouse" / "planfusion.duckdb", scratch / "inbox"
-    home.mkdir()
-    shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
+    prepare_home(home, source=ROOT / "dagster.yaml")  # as `planfusion up` makes it
     config = scratch / "planfusion.yaml"
     config.write_text(yaml.safe_dump({"generation": {"n": n}}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLANFUSION_")} | {
