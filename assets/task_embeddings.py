@@ -29,7 +29,7 @@ def _version(con: DuckDBPyConnection, family: str) -> str:
     return tables.data_version(con, "task_embeddings", family)
 
 
-@stage_asset("task_embeddings", module=__name__, deps=[curated_tasks], kinds={"duckdb", "pytorch"})
+@stage_asset("task_embeddings", module=__name__, deps=[curated_tasks], kinds={"duckdb", "openvino"})
 def task_embeddings(context: dg.AssetExecutionContext, config: EmbeddingConfig, duckdb: DuckDBResource,
                     embedding_model: EmbeddingModel, settings: PipelineSettingsResource) -> dg.MaterializeResult:
     """One L2-normalised vector per kept task; vectors already in embedding_cache for the same text,
