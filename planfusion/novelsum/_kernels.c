@@ -275,6 +275,54 @@ int pf_add_bounds(int64_t n, int64_t t, int64_t h, int32_t released, const void 
     return 0;
 }
 
+/* Rows per block of the fused pass: their distances (one L1-resident float each) are used by the
+ * bound update right after they are computed. */
+#define FUSED_ROWS 256
+
+typedef struct {
+    distance_rows dist; /* out is the column the bounds read */
+    bound_rows bounds;
+} fused_rows;
+
+static void *fused_of_rows(void *job)
+{
+    const fused_rows *f = job;
+    for (int64_t lo = f->dist.lo; lo < f->dist.hi; lo += FUSED_ROWS) {
+        distance_rows d = f->dist;
+        bound_rows b = f->bounds;
+        d.lo = b.lo = lo;
+        d.hi = b.hi = lo + FUSED_ROWS < f->dist.hi ? lo + FUSED_ROWS : f->dist.hi;
+        distances_of_rows(&d);
+        bounds_of_rows(&b);
+    }
+    return NULL;
+}
+
+/* pf_distances and then pf_add_bounds for the same pick (float32 distances into column), in one pass
+ * over the pool: a block's bound updates run while its distances are in L1, and their arithmetic
+ * overlaps the loads of the pool, which bound the distance pass (it is memory-bound; the bound
+ * update alone cost a third of it in its own pass). Results equal the two calls in turn. */
+void pf_distances_and_bounds(int64_t n, int64_t dim, const float *x, const float *v, float *column,
+                             int64_t t, int64_t h, int32_t released, const double *weight,
+                             double pick_weight, double *head_keys, double *head_terms,
+                             double *head_last, int32_t *below, int64_t buckets,
+                             double bucket_scale, double bucket_offset, const double *edges,
+                             const double *g, double w_low, const int64_t *stairs, int64_t n_stairs,
+                             double *score, int64_t threads)
+{
+    fused_rows lower = {{x, dim, v, 0, n, column, has_avx2_fma()},
+                        {0, n, t, h, released, column, 4, weight, pick_weight, head_keys, head_terms,
+                         head_last, below, buckets, bucket_scale, bucket_offset, edges, g, w_low,
+                         stairs, n_stairs, score}};
+    fused_rows upper = lower;
+    if (threads > 1 && n >= SPLIT_ROWS) {
+        lower.dist.hi = upper.dist.lo = n / 2;
+        run_halves(fused_of_rows, &lower, &upper);
+    } else {
+        fused_of_rows(&lower);
+    }
+}
+
 /* Stable sort of the indices idx[0..len) by key[idx]: insertion sort of runs of 16, then merge
  * passes through buffer (len entries); the result ends in idx. */
 static void sort_by_key(int64_t *idx, int64_t len, const double *key, int64_t *buffer)

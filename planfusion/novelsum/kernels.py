@@ -34,6 +34,9 @@ _lib.pf_promote.argtypes = [_i64, _ptr, _i64, _ptr, _i64, _i64, _ptr, _i64, _i32
 _lib.pf_promote.argtypes += [_ptr, _ptr, _ptr, _i64]
 _lib.pf_update_hot.restype = None
 _lib.pf_update_hot.argtypes = [_i64, _i64, _i64, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr, _ptr]
+_lib.pf_distances_and_bounds.restype = None
+_lib.pf_distances_and_bounds.argtypes = [_i64, _i64, _ptr, _ptr, _ptr, _i64, _i64, _i32, _ptr, _f64, _ptr, _ptr]
+_lib.pf_distances_and_bounds.argtypes += [_ptr, _ptr, _i64, _f64, _f64, _ptr, _ptr, _f64, _ptr, _i64, _ptr, _i64]
 _lib.pf_distances.restype = None
 _lib.pf_distances.argtypes = [_i64, _i64, _ptr, _ptr, _ptr, _i64]
 _lib.pf_flush.restype = ctypes.c_int
@@ -207,6 +210,27 @@ class SelectionKernels:
             _address(edges, "edges", _F64, (self.buckets + 1,), ("BUCKETS + 1",)), self.g, w_low, self.stairs,
             self.n_stairs, self.score, self.threads,
         )  # fmt: skip
+
+    def distances_and_bounds(
+        self, unit: np.ndarray, j: int, column: np.ndarray, t: int, pick_weight: float, w_low: float,
+        bucket_scale: float, bucket_offset: float, edges: np.ndarray,
+    ) -> np.ndarray:  # fmt: skip
+        """cosine_distances(unit, j, column) and then add_bounds(t, column, ...) for pick t = pool row j,
+        in one pass over the pool: (N, D) float32 unit rows, column (N,) float32 (returned)."""
+        n, dim = _shape(unit, "unit", ("N", "D"))
+        if n != self.n:
+            raise ValueError(f"unit has {n} rows, the selection's pool {self.n}")
+        j = _index(j, "j", 0, n - 1)
+        t = _index(t, "t", 0, self.budget - 1)
+        x = _address(unit, "unit", _F32, (n, dim), ("N", "D"))
+        _lib.pf_distances_and_bounds(
+            n, dim, x, x + j * unit.strides[0], _address(column, "column", _F32, (n,), ("N",), out=True), t, self.h,
+            self.released, self.weight, pick_weight, self.head_keys, self.head_terms, self.head_last,
+            self.below, self.buckets, bucket_scale, bucket_offset,
+            _address(edges, "edges", _F64, (self.buckets + 1,), ("BUCKETS + 1",)), self.g, w_low, self.stairs,
+            self.n_stairs, self.score, self.threads,
+        )  # fmt: skip
+        return column
 
     def promote(self, rows: np.ndarray, t: int, flushed: int) -> np.ndarray:
         """(m,) exact score sums of the candidates ``rows`` (increasing pool indices: each row's key

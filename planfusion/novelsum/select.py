@@ -3,7 +3,8 @@ v(x | S) (see scoring.py), exactly, without rescanning every candidate against e
 
 How it stays exact without rescanning (lazy greedy with proven upper bounds):
 - Each step computes the distances of the whole pool to the newest pick once (one (N, D) pass,
-  the floor) and keeps them as a column of an (N, B) matrix: scoring a row needs no embedding work.
+  the floor; the bound update below runs in the same pass, block by block) and keeps them as a
+  column of an (N, B) matrix: scoring a row needs no embedding work.
 - A hot set of contenders carries exact scores, updated per pick in O(t) per row from their ranks
   (the new term at its rank, later terms pushed one rank down).
 - Every other candidate carries an upper bound: its last exact score plus a proven bound on each
@@ -36,6 +37,7 @@ How it stays exact without rescanning (lazy greedy with proven upper bounds):
 
 from __future__ import annotations
 
+import mmap
 import os
 import time
 from dataclasses import dataclass, field
@@ -129,7 +131,7 @@ class _PickColumns:
     """
 
     def __init__(self, n: int, budget: int, dtype):
-        self.matrix = np.empty((n, budget), dtype=dtype)
+        self.matrix = _small_pages((n, budget), dtype)
         self.staged = np.empty((min(STAGE, budget), n), dtype=dtype)
         self.dtype = self.matrix.dtype
         self.count = self.flushed = 0
@@ -151,6 +153,21 @@ class _PickColumns:
         out[:, :done] = head
         out[:, done:] = self.staged[: t - done, rows].T
         return out
+
+
+def _small_pages(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """An uninitialised C-order array on ordinary 4 KiB pages, for the (N, B) arrays that fill a few
+    columns at a time. numpy asks the kernel for transparent huge pages on large arrays; the first
+    flush then touches every row at once and faults in a 2 MiB page per 100 rows, which the kernel
+    may compact memory to find: at N = 100,000, B = 5,000 that flush took 2-7 s and the selection
+    ran 70 s instead of 52. Small pages fault in as the columns arrive."""
+    dtype, count = np.dtype(dtype), int(np.prod(shape))
+    if not hasattr(mmap, "MAP_ANONYMOUS"):
+        return np.empty(shape, dtype=dtype)
+    pages = mmap.mmap(-1, max(count * dtype.itemsize, 1), flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    if hasattr(mmap, "MADV_NOHUGEPAGE"):
+        pages.madvise(mmap.MADV_NOHUGEPAGE)
+    return np.frombuffer(pages, dtype=dtype, count=count).reshape(shape)
 
 
 def _contender_cutoff(best: float) -> float:
@@ -274,6 +291,7 @@ class _LazyGreedy:
         self.weight = density.sigma.astype(np.float64) ** self.kappa2  # sigma^kappa2
         n = len(pool)
         self.dist = _PickColumns(n, budget, pool.dtype)
+        self.column = np.empty(n, dtype=pool.dtype)  # the newest pick's distances, when computed with its bounds
         self.head_keys = np.full((n, min(HEAD, budget)), np.inf)  # each candidate's lowest keys, sorted
         self.head_terms = np.zeros((n, min(HEAD, budget)))
         self.head_last = np.full(n, np.inf)  # head_keys[:, -1], contiguous: every pick compares all of it
@@ -281,7 +299,7 @@ class _LazyGreedy:
         self.stairs = np.array(STAIRS, dtype=np.int64)
         self.w_low = np.inf  # the lightest weight among the picks so far
         # each candidate's picks in key order as of its last promotion (the first known[i] picks)
-        self.sorted_picks = np.empty((n, budget), dtype=np.int16 if budget < 2**15 else np.int32)
+        self.sorted_picks = _small_pages((n, budget), np.int16 if budget < 2**15 else np.int32)
         self.known = np.zeros(n, dtype=np.int64)
         self._first_buckets()
         self.score = np.zeros(n)  # hot: exact score sum; cold: an upper bound on it
@@ -343,12 +361,20 @@ class _LazyGreedy:
 
     def _add_pick(self, t: int) -> None:
         """Account for the t-th pick (0-based, column t): exact deltas for hot rows, bounds for the rest."""
-        col = self.pool.to(self.order[t])
-        self.dist.append(col)
-        self.pick_weight[t] = self.weight[self.order[t]]
-        if t in REBUCKET_AT:
-            self._rebucket(t)
-        self._add_bounds(t, col)
+        pick = self.order[t]
+        self.pick_weight[t] = self.weight[pick]
+        if self.pool.metric == "precomputed" or t in REBUCKET_AT:
+            col = self.pool.to(pick)
+            self.dist.append(col)
+            if t in REBUCKET_AT:
+                self._rebucket(t)
+            self._add_bounds(t, col)
+        else:  # one pass over the pool for both
+            col = self.kernels.distances_and_bounds(
+                self.pool.data, pick, self.column, t, self.pick_weight[t], self.w_low,
+                self.bucket_scale, self.bucket_offset, self.edges,
+            )  # fmt: skip
+            self.dist.append(col)
         self.w_low = min(self.w_low, self.pick_weight[t])
         if self.n_hot:
             ids = self.hot_ids[: self.n_hot]

@@ -142,6 +142,33 @@ def test_add_bounds_checks(change, error, message):
         bind().add_bounds(**add_bounds_args(**change))
 
 
+def distances_and_bounds_args(**change):
+    unit = np.zeros((N, 8), dtype=np.float32)
+    unit[:, 0] = 1.0
+    return {"unit": unit, "j": 0, "column": np.zeros(N, dtype=np.float32), "t": 0, "pick_weight": 1.0,
+            "w_low": 1.0, "bucket_scale": 1.0, "bucket_offset": 0.0,
+            "edges": np.linspace(0.0, 2.0, BUCKETS + 1)} | change  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "change, error, message",
+    [
+        ({"unit": np.ones((N + 1, 8), dtype=np.float32)}, ValueError, "unit has 51 rows, the selection's pool 50"),
+        ({"unit": np.ones((N, 8))}, TypeError, "unit must be float32, got float64"),
+        ({"j": N}, ValueError, r"j must be in \[0, 49\], got 50"),
+        ({"t": BUDGET}, ValueError, r"t must be in \[0, 19\], got 20"),
+        ({"column": np.zeros(N)}, TypeError, "column must be float32, got float64"),
+        ({"column": read_only(np.zeros(N, dtype=np.float32))}, ValueError, "column must be writeable"),
+        ({"edges": np.zeros(BUCKETS)}, ValueError, r"edges must have shape \(BUCKETS \+ 1,\) = \(9,\), got \(8,\)"),
+    ],
+)
+def test_distances_and_bounds_checks(change, error, message):
+    kernels = bind()
+    assert (kernels.distances_and_bounds(**distances_and_bounds_args()) == 0).all()  # the valid call
+    with pytest.raises(error, match=message):
+        kernels.distances_and_bounds(**distances_and_bounds_args(**change))
+
+
 @pytest.mark.parametrize(
     "rows, t, flushed, error, message",
     [

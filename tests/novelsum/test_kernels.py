@@ -95,3 +95,27 @@ def test_flush_columns_is_a_transposed_copy(dtype, n):
     assert (matrix[:, :20] == -1).all() and (matrix[:, 25:] == -1).all()
     with pytest.raises(ValueError, match="cannot flush"):
         flush_columns(staged, 5, matrix, 26)
+
+
+@pytest.mark.parametrize("released", [False, True])
+@pytest.mark.parametrize("n, threads", [(300, 1), (9000, 2)])  # 9000 rows: two threads, blocks of 256 and a rest
+def test_distances_and_bounds_equal_the_two_passes_in_turn(released, n, threads):
+    from planfusion.novelsum.kernels import cosine_distances
+
+    budget, dim = 40, 48
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((n, dim)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    fused, a = kernels_for(n, budget, released=released, threads=threads)
+    apart, b = kernels_for(n, budget, released=released, threads=threads)
+    edges = np.concatenate([[0.0], np.linspace(0.2, 1.8, 31), [2.0 if not released else 12.0]])
+    for t, pick in enumerate(rng.choice(n, 12, replace=False)):  # past the head (4 keys here): counts are read
+        weight = a["weight"][pick]
+        a["pick_weight"][t] = b["pick_weight"][t] = weight
+        column = fused.distances_and_bounds(x, pick, np.empty(n, dtype=np.float32), t, weight, 0.3, 16.0, -2.0, edges)
+        expected = cosine_distances(x, pick, np.empty(n, dtype=np.float32), threads)
+        apart.add_bounds(t, expected, weight, 0.3, 16.0, -2.0, edges)
+        assert (column == expected).all()
+        for name in ("score", "head_keys", "head_terms", "head_last", "below"):
+            assert (a[name] == b[name]).all(), name
+    assert (a["below"][:, -1] == 12).all() and np.isfinite(a["score"]).all() and (a["score"] > 0).all()
