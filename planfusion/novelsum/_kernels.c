@@ -614,6 +614,82 @@ int pf_flush(const void *staged, int64_t cols, int64_t n, void *matrix, int64_t 
     return 0;
 }
 
+/* Every candidate's key counts recounted for new bucket edges: below[i, c] = how many of the first t
+ * picks have a key in a bucket lower than c, rows lo..hi-1 (the bucket of a key as in the bound pass).
+ *   matrix: (n, budget) distances to picks 0..flushed-1; staged: (stage, n) to picks flushed..t-1
+ *   weight: (n,) sigma^kappa2; pick_weight: (t,) the picks' weights; below: (n, buckets + 1) out */
+#define PF_COUNT_KEYS(NAME, DIST)                                                                   \
+    static void NAME(int64_t lo, int64_t hi, int64_t t, const DIST *matrix, int64_t budget,         \
+                     int64_t flushed, const DIST *staged, int64_t n, const double *weight,          \
+                     const double *pick_weight, int32_t released, double bucket_scale,              \
+                     double bucket_offset, int64_t buckets, int32_t *below)                         \
+    {                                                                                               \
+        const int64_t in_matrix = flushed < t ? flushed : t;                                        \
+        for (int64_t i = lo; i < hi; i++) {                                                         \
+            int32_t *counts = below + i * (buckets + 1);                                            \
+            memset(counts, 0, (size_t)(buckets + 1) * sizeof(int32_t));                             \
+            const DIST *row = matrix + i * budget;                                                  \
+            for (int64_t u = 0; u < t; u++) {                                                       \
+                const double d = (double)(u < in_matrix ? row[u] : staged[(u - flushed) * n + i]);  \
+                const double key = released ? (weight[i] + pick_weight[u]) * d : d;                 \
+                double x = key * bucket_scale + bucket_offset;                                      \
+                x = x >= 0.0 ? (x < (double)(buckets - 1) ? x : (double)(buckets - 1)) : 0.0;       \
+                counts[(int64_t)x + 1]++;                                                           \
+            }                                                                                       \
+            for (int64_t c = 1; c <= buckets; c++)                                                  \
+                counts[c] += counts[c - 1];                                                         \
+        }                                                                                           \
+    }
+
+PF_COUNT_KEYS(count_keys_f32, float)
+PF_COUNT_KEYS(count_keys_f64, double)
+
+typedef struct {
+    int64_t lo, hi, t;
+    const void *matrix;
+    int64_t budget, flushed;
+    const void *staged;
+    int64_t n;
+    int32_t dist_bytes;
+    const double *weight, *pick_weight;
+    int32_t released;
+    double bucket_scale, bucket_offset;
+    int64_t buckets;
+    int32_t *below;
+} count_rows;
+
+static void *count_keys_of_rows(void *job)
+{
+    const count_rows *c = job;
+    if (c->dist_bytes == 4)
+        count_keys_f32(c->lo, c->hi, c->t, c->matrix, c->budget, c->flushed, c->staged, c->n, c->weight,
+                       c->pick_weight, c->released, c->bucket_scale, c->bucket_offset, c->buckets, c->below);
+    else
+        count_keys_f64(c->lo, c->hi, c->t, c->matrix, c->budget, c->flushed, c->staged, c->n, c->weight,
+                       c->pick_weight, c->released, c->bucket_scale, c->bucket_offset, c->buckets, c->below);
+    return NULL;
+}
+
+/* The recount over all n rows (dist_bytes 4 / 8), split over two threads as in pf_distances. */
+int pf_count_keys(int64_t n, int64_t t, const void *matrix, int64_t budget, int64_t flushed,
+                  const void *staged, int32_t dist_bytes, const double *weight,
+                  const double *pick_weight, int32_t released, double bucket_scale,
+                  double bucket_offset, int64_t buckets, int32_t *below, int64_t threads)
+{
+    if (dist_bytes != 4 && dist_bytes != 8)
+        return -2;
+    count_rows lower = {0, n, t, matrix, budget, flushed, staged, n, dist_bytes, weight, pick_weight,
+                        released, bucket_scale, bucket_offset, buckets, below};
+    count_rows upper = lower;
+    if (threads > 1 && n >= SPLIT_ROWS) {
+        lower.hi = upper.lo = n / 2;
+        run_halves(count_keys_of_rows, &lower, &upper);
+    } else {
+        count_keys_of_rows(&lower);
+    }
+    return 0;
+}
+
 /* Is (bound a, row ra) a worse contender than (b, rb)? Lower bound, or equal bound and higher row. */
 static inline int worse(double a, int64_t ra, double b, int64_t rb)
 {

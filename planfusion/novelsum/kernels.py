@@ -37,6 +37,8 @@ _lib.pf_update_hot.argtypes = [_i64, _i64, _i64, _ptr, _ptr, _ptr, _ptr, _ptr, _
 _lib.pf_distances_and_bounds.restype = None
 _lib.pf_distances_and_bounds.argtypes = [_i64, _i64, _ptr, _ptr, _ptr, _i64, _i64, _i32, _ptr, _f64, _ptr, _ptr]
 _lib.pf_distances_and_bounds.argtypes += [_ptr, _ptr, _i64, _f64, _f64, _ptr, _ptr, _f64, _ptr, _i64, _ptr, _i64]
+_lib.pf_count_keys.restype = ctypes.c_int
+_lib.pf_count_keys.argtypes = [_i64, _i64, _ptr, _i64, _i64, _ptr, _i32, _ptr, _ptr, _i32, _f64, _f64, _i64, _ptr, _i64]
 _lib.pf_distances.restype = None
 _lib.pf_distances.argtypes = [_i64, _i64, _ptr, _ptr, _ptr, _i64]
 _lib.pf_flush.restype = ctypes.c_int
@@ -231,6 +233,16 @@ class SelectionKernels:
             self.n_stairs, self.score, self.threads,
         )  # fmt: skip
         return column
+
+    def count_keys(self, t: int, flushed: int, bucket_scale: float, bucket_offset: float) -> None:
+        """Recount every candidate's key counts (below) for new bucket edges from its keys to the first t
+        picks, 1 <= t <= budget: those before ``flushed`` in the matrix, the rest (at most STAGE) staged."""
+        t = _index(t, "t", 1, self.budget)
+        flushed = _index(flushed, "flushed", max(0, t - self.stage), t)
+        _lib.pf_count_keys(
+            self.n, t, self.matrix, self.budget, flushed, self.staged, self.dist_dtype.itemsize, self.weight,
+            self.pick_weight, self.released, bucket_scale, bucket_offset, self.buckets, self.below, self.threads,
+        )  # fmt: skip
 
     def promote(self, rows: np.ndarray, t: int, flushed: int) -> np.ndarray:
         """(m,) exact score sums of the candidates ``rows`` (increasing pool indices: each row's key

@@ -426,13 +426,6 @@ class _LazyGreedy:
         inner = lo + np.arange(BUCKETS - 1) * width
         self.edges = np.concatenate([[0.0], inner - 1e-9 * (np.abs(inner) + width), [key_max]])
 
-    def _bucket(self, keys: np.ndarray) -> np.ndarray:
-        """Bucket of each key: 0 below the first inner edge, then one per width (truncation is the
-        floor here, the clipped values being >= 0)."""
-        b = keys * self.bucket_scale
-        b += self.bucket_offset
-        return np.clip(b, 0, BUCKETS - 1, out=b).astype(np.intp)
-
     def _first_buckets(self) -> None:
         """Buckets from the keys between random pool pairs, before any pick exists."""
         n = len(self.pool)
@@ -446,14 +439,7 @@ class _LazyGreedy:
         n = len(self.pool)
         sample = np.random.default_rng(t).integers(n, size=min(n, 4096))
         self._place_buckets(self._keys_terms(self.dist.rows(sample, t), sample, slice(0, t))[0])
-        chunk = max(1, (1 << 22) // t)
-        for lo in range(0, n, chunk):
-            rows = slice(lo, min(n, lo + chunk))
-            buckets = self._bucket(self._keys_terms(self.dist.rows(rows, t), rows, slice(0, t))[0])
-            m = buckets.shape[0]
-            counts = np.bincount((buckets + BUCKETS * np.arange(m)[:, None]).ravel(), minlength=m * BUCKETS)
-            self.below[rows, 1:] = np.cumsum(counts.reshape(m, BUCKETS), axis=1)
-            self.below[rows, 0] = 0
+        self.kernels.count_keys(t, min(t, self.dist.flushed), self.bucket_scale, self.bucket_offset)
 
     def _update_hot(self, t: int, new_keys: np.ndarray, new_terms: np.ndarray) -> None:
         """Exact score changes of the hot rows for pick t, from their (h,) keys and terms for it."""

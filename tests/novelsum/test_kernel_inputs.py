@@ -170,6 +170,18 @@ def test_distances_and_bounds_checks(change, error, message):
 
 
 @pytest.mark.parametrize(
+    "t, flushed, message",
+    [(0, 0, r"t must be in \[1, 20\], got 0"), (BUDGET + 1, BUDGET, r"t must be in \[1, 20\], got 21"),
+     (4, 5, r"flushed must be in \[0, 4\], got 5"), (12, 2, r"flushed must be in \[4, 12\], got 2")],
+)
+def test_count_keys_checks(t, flushed, message):
+    kernels = bind()
+    kernels.count_keys(12, 8, 1.0, 0.0)  # the valid call
+    with pytest.raises(ValueError, match=message):
+        kernels.count_keys(t, flushed, 1.0, 0.0)
+
+
+@pytest.mark.parametrize(
     "rows, t, flushed, error, message",
     [
         ([N], 2, 0, ValueError, r"rows must be increasing pool indices in \[0, 50\)"),

@@ -119,3 +119,31 @@ def test_distances_and_bounds_equal_the_two_passes_in_turn(released, n, threads)
         for name in ("score", "head_keys", "head_terms", "head_last", "below"):
             assert (a[name] == b[name]).all(), name
     assert (a["below"][:, -1] == 12).all() and np.isfinite(a["score"]).all() and (a["score"] > 0).all()
+
+
+@pytest.mark.parametrize("released", [False, True])
+@pytest.mark.parametrize("dist_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n, threads", [(300, 1), (9000, 2)])  # 9000 rows: two threads
+def test_count_keys_equals_numpy_bucket_counts(released, dist_dtype, n, threads):
+    budget, t, flushed = 40, 30, 24  # 24 picks in the matrix, 6 staged
+    kernels, a = kernels_for(n, budget, released=released, dist_dtype=dist_dtype, threads=threads)
+    rng = np.random.default_rng(6)
+    d = rng.uniform(0, 2, (n, budget)).astype(dist_dtype)
+    d[:5] = np.nan  # NaN lands in bucket 0, as in the bound pass
+    a["matrix"][:] = d
+    a["staged"][: t - flushed] = d[:, flushed:t].T
+    a["matrix"][:, flushed:] = -7.0  # not flushed yet: must come from staged
+    a["pick_weight"][:] = rng.uniform(0.3, 3.0, budget)
+    a["below"][:] = 99  # stale counts are replaced
+    scale, offset = 16.0, -2.0
+    kernels.count_keys(t, flushed, scale, offset)
+    keys = d[:, :t].astype(np.float64)
+    if released:
+        keys = (a["weight"][:, None] + a["pick_weight"][:t]) * keys
+    x = keys * scale
+    x += offset
+    bucket = np.where(x >= 0, np.minimum(x, 31), 0).astype(np.intp)  # 32 buckets; NaN compares false
+    expected = np.zeros((n, 33), dtype=np.int32)
+    expected[:, 1:] = np.cumsum([(bucket == b).sum(axis=1) for b in range(32)], axis=0).T
+    assert (a["below"] == expected).all()
+    assert (a["below"][:, -1] == t).all()
