@@ -85,6 +85,19 @@ static void run_halves(void *(*work)(void *), void *first, void *second)
         work(second);
 }
 
+/* work over the rows of lower (0..n), in halves on two threads (lower up to *lower_hi = n / 2, upper
+ * from *upper_lo = n / 2) when threads > 1 and n >= SPLIT_ROWS; else all of them here. */
+static void run_rows(void *(*work)(void *), void *lower, void *upper, int64_t *lower_hi,
+                     int64_t *upper_lo, int64_t n, int64_t threads)
+{
+    if (threads > 1 && n >= SPLIT_ROWS) {
+        *lower_hi = *upper_lo = n / 2;
+        run_halves(work, lower, upper);
+    } else {
+        work(lower);
+    }
+}
+
 typedef struct {
     const float *x;
     int64_t dim;
@@ -128,12 +141,7 @@ void pf_distances(int64_t n, int64_t dim, const float *x, const float *v, float 
                   int64_t threads)
 {
     distance_rows lower = {x, dim, v, 0, n, out, has_avx2_fma()}, upper = lower;
-    if (threads > 1 && n >= SPLIT_ROWS) {
-        lower.hi = upper.lo = n / 2;
-        run_halves(distances_of_rows, &lower, &upper);
-    } else {
-        distances_of_rows(&lower);
-    }
+    run_rows(distances_of_rows, &lower, &upper, &lower.hi, &upper.lo, n, threads);
 }
 
 /* g's index + 1 for a count of earlier picks: at least h (the head is exact), at most t (a count
@@ -266,12 +274,7 @@ int pf_add_bounds(int64_t n, int64_t t, int64_t h, int32_t released, const void 
                         head_terms, head_last, below, buckets, bucket_scale, bucket_offset, edges,
                         g, w_low, stairs, n_stairs, score};
     bound_rows upper = lower;
-    if (threads > 1 && n >= SPLIT_ROWS) {
-        lower.hi = upper.lo = n / 2;
-        run_halves(bounds_of_rows, &lower, &upper);
-    } else {
-        bounds_of_rows(&lower);
-    }
+    run_rows(bounds_of_rows, &lower, &upper, &lower.hi, &upper.lo, n, threads);
     return 0;
 }
 
@@ -315,12 +318,7 @@ void pf_distances_and_bounds(int64_t n, int64_t dim, const float *x, const float
                          head_last, below, buckets, bucket_scale, bucket_offset, edges, g, w_low,
                          stairs, n_stairs, score}};
     fused_rows upper = lower;
-    if (threads > 1 && n >= SPLIT_ROWS) {
-        lower.dist.hi = upper.dist.lo = n / 2;
-        run_halves(fused_of_rows, &lower, &upper);
-    } else {
-        fused_of_rows(&lower);
-    }
+    run_rows(fused_of_rows, &lower, &upper, &lower.dist.hi, &upper.dist.lo, n, threads);
 }
 
 /* Stable sort of the indices idx[0..len) by key[idx]: insertion sort of runs of 16, then merge
@@ -605,12 +603,7 @@ int pf_flush(const void *staged, int64_t cols, int64_t n, void *matrix, int64_t 
     if (dist_bytes != 4 && dist_bytes != 8)
         return -2;
     flush_rows lower = {staged, cols, n, matrix, budget, at, 0, n, dist_bytes}, upper = lower;
-    if (threads > 1 && n >= SPLIT_ROWS) {
-        lower.hi = upper.lo = n / 2;
-        run_halves(flush_of_rows, &lower, &upper);
-    } else {
-        flush_of_rows(&lower);
-    }
+    run_rows(flush_of_rows, &lower, &upper, &lower.hi, &upper.lo, n, threads);
     return 0;
 }
 
@@ -681,12 +674,7 @@ int pf_count_keys(int64_t n, int64_t t, const void *matrix, int64_t budget, int6
     count_rows lower = {0, n, t, matrix, budget, flushed, staged, n, dist_bytes, weight, pick_weight,
                         released, bucket_scale, bucket_offset, buckets, below};
     count_rows upper = lower;
-    if (threads > 1 && n >= SPLIT_ROWS) {
-        lower.hi = upper.lo = n / 2;
-        run_halves(count_keys_of_rows, &lower, &upper);
-    } else {
-        count_keys_of_rows(&lower);
-    }
+    run_rows(count_keys_of_rows, &lower, &upper, &lower.hi, &upper.lo, n, threads);
     return 0;
 }
 
