@@ -125,21 +125,25 @@ class TaskEmbedder:
         out = np.zeros((len(texts), DIMENSION), dtype=np.float64)
         cls, sep = self.model.tokenizer.cls_token_id, self.model.tokenizer.sep_token_id
         order = np.argsort([-len(p) for p in pieces], kind="stable")
-        start, reported = time.perf_counter(), 0.0
-        for lo in range(0, len(order), self.batch_size):
-            batch = order[lo : lo + self.batch_size]
+        batches = [order[lo : lo + self.batch_size] for lo in range(0, len(order), self.batch_size)]
+
+        def padded(batch: np.ndarray) -> encoders.Batch:
             length = len(pieces[batch[0]]) + 2
             ids = np.zeros((len(batch), length), dtype=np.int64)
             mask = np.zeros((len(batch), length), dtype=np.int64)
             for row, k in enumerate(batch):
                 ids[row, : len(pieces[k]) + 2] = [cls, *pieces[k], sep]
                 mask[row, : len(pieces[k]) + 2] = 1
-            vectors = self.encoder.encode(ids, mask)
+            return ids, mask
+
+        start, reported, done = time.perf_counter(), 0.0, 0
+        for batch, vectors in zip(batches, self.encoder.encode_batches(map(padded, batches))):
             np.add.at(out, owners[batch], vectors * weights[batch, None])
-            elapsed, finished = time.perf_counter() - start, lo + len(batch) == len(order)
-            if progress is not None and (finished or elapsed - reported >= every):
+            done += len(batch)
+            elapsed = time.perf_counter() - start
+            if progress is not None and (done == len(order) or elapsed - reported >= every):
                 reported = elapsed
-                progress(len(texts) * (lo + len(batch)) // len(order), len(texts), elapsed)
+                progress(len(texts) * done // len(order), len(texts), elapsed)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return (out / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 

@@ -92,3 +92,20 @@ def test_auto_picks_openvino_and_the_cpus_precision_and_both_key_the_cache(tmp_p
 def test_auto_falls_back_to_torch_without_openvino(monkeypatch) -> None:
     monkeypatch.setattr(encoders, "openvino_available", lambda: False)
     assert encoders.resolve("auto", "fp32") == ("torch", "fp32")
+
+
+@pytest.mark.parametrize("backend", ["torch", "openvino"])
+def test_encode_batches_gives_each_batch_its_own_rows_in_order(backend, torch_fp32, model_cache, monkeypatch) -> None:
+    """OpenVINO keeps a batch in flight per CPU stream; the rows must still come back batch by batch, in order."""
+    monkeypatch.setenv("PLANFUSION_MODEL_CACHE", str(model_cache))
+    encoder = _with_model(TaskEmbedder(backend=backend, precision="fp32"), torch_fp32).encoder
+    rng = np.random.default_rng(7)
+    batches = []
+    for rows, length in ((3, 40), (1, 9), (4, 25), (2, 40), (5, 3)):  # more batches than streams, uneven shapes
+        ids = np.concatenate([np.full((rows, 1), 101), rng.integers(1000, 30000, (rows, length - 2)),
+                              np.full((rows, 1), 102)], axis=1)
+        batches.append((ids, np.ones_like(ids)))
+    streamed = list(encoder.encode_batches(iter(batches)))
+    assert [v.shape for v in streamed] == [(len(ids), 384) for ids, _ in batches]
+    for (ids, mask), vectors in zip(batches, streamed):
+        np.testing.assert_allclose(vectors, encoder.encode(ids, mask), atol=1e-6)
