@@ -16,7 +16,8 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_embedding", Path(__file__).parents[2] / "bench" / "embedding.py")
+    path = Path(__file__).parents[2] / "bench" / "embedding.py"
+    spec = importlib.util.spec_from_file_location("bench_embedding", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
