@@ -94,18 +94,49 @@ def test_auto_falls_back_to_torch_without_openvino(monkeypatch) -> None:
     assert encoders.resolve("auto", "fp32") == ("torch", "fp32")
 
 
+def _batches(count: int, seed: int = 7) -> list[tuple[np.ndarray, np.ndarray]]:
+    """count batches of random word pieces, of uneven rows and lengths."""
+    rng = np.random.default_rng(seed)
+    batches = []
+    for _ in range(count):
+        rows, length = int(rng.integers(1, 6)), int(rng.integers(3, 41))
+        ids = np.concatenate([np.full((rows, 1), 101), rng.integers(1000, 30000, (rows, length - 2)),
+                              np.full((rows, 1), 102)], axis=1)
+        batches.append((ids, np.ones_like(ids)))
+    return batches
+
+
 @pytest.mark.parametrize("backend", ["torch", "openvino"])
 def test_encode_batches_gives_each_batch_its_own_rows_in_order(backend, torch_fp32, model_cache, monkeypatch) -> None:
     """OpenVINO keeps a batch in flight per CPU stream; the rows must still come back batch by batch, in order."""
     monkeypatch.setenv("PLANFUSION_MODEL_CACHE", str(model_cache))
     encoder = _with_model(TaskEmbedder(backend=backend, precision="fp32"), torch_fp32).encoder
-    rng = np.random.default_rng(7)
-    batches = []
-    for rows, length in ((3, 40), (1, 9), (4, 25), (2, 40), (5, 3)):  # more batches than streams, uneven shapes
-        ids = np.concatenate([np.full((rows, 1), 101), rng.integers(1000, 30000, (rows, length - 2)),
-                              np.full((rows, 1), 102)], axis=1)
-        batches.append((ids, np.ones_like(ids)))
+    batches = _batches(2 * len(getattr(encoder, "requests", [])) + 3)  # every request reused
     streamed = list(encoder.encode_batches(iter(batches)))
     assert [v.shape for v in streamed] == [(len(ids), 384) for ids, _ in batches]
     for (ids, mask), vectors in zip(batches, streamed):
         np.testing.assert_allclose(vectors, encoder.encode(ids, mask), atol=1e-6)
+
+
+def test_openvino_encodes_again_after_an_iteration_stopped_part_way(torch_fp32, model_cache, monkeypatch) -> None:
+    """A source that fails, or a consumer that stops, leaves batches in flight; the next call must not find
+    its requests busy, and a single encode works while an iteration is under way."""
+    monkeypatch.setenv("PLANFUSION_MODEL_CACHE", str(model_cache))
+    encoder = _with_model(TaskEmbedder(backend="openvino", precision="fp32"), torch_fp32).encoder
+    batches = _batches(2 * len(encoder.requests) + 1)
+    expected = [encoder.encode(ids, mask) for ids, mask in batches]
+
+    def failing():
+        yield from batches[: len(encoder.requests)]
+        raise OSError("source gone")
+
+    with pytest.raises(OSError, match="source gone"):
+        list(encoder.encode_batches(failing()))
+    stopped = encoder.encode_batches(iter(batches))
+    next(stopped)  # the others stay in flight
+    np.testing.assert_allclose(encoder.encode(*batches[0]), expected[0], atol=1e-6)
+    kept_alive = stopped  # not closed: as when a traceback holds the consumer's frame
+    again = list(encoder.encode_batches(iter(batches)))
+    for got, want in zip(again, expected, strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-6)
+    del kept_alive
