@@ -26,7 +26,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -118,7 +118,7 @@ def main() -> None:
         embedder = TaskEmbedder(backend=backend, precision=precision)
         embedder.model = reference.model
         start = time.perf_counter()
-        embedder.encoder  # load or convert once, outside the timing
+        _ = embedder.encoder  # load or convert once, outside the timing
         label = f"{backend} {precision}" + (" (auto)" if (backend, precision) == auto else "")
         print(f"  {label}: engine ready in {time.perf_counter() - start:.1f}s")
         engines[label] = lambda e=embedder: e.embed(texts)
