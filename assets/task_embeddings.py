@@ -1,8 +1,8 @@
 """task_embeddings: all-MiniLM-L6-v2 vectors for the kept tasks, cached across runs."""
 
 import dagster as dg
-from duckdb import DuckDBPyConnection
 from dagster_duckdb import DuckDBResource
+from duckdb import DuckDBPyConnection
 
 from assets.curated_tasks import curated_tasks
 from assets.resources import EmbeddingModel
@@ -12,7 +12,6 @@ from assets.stage_inputs import code_version, remember, reused
 from assets.warehouse_io import connection, provenance, table_metadata
 from planfusion import reuse, tables, warehouse
 from planfusion.stages.embeddings import embed_missing, write_embeddings
-
 
 EmbeddingConfig = launchpad_config("embedding")
 
@@ -68,6 +67,7 @@ def task_embeddings(context: dg.AssetExecutionContext, config: EmbeddingConfig, 
             "from_cache": rows - computed,
             "texts_per_second": round(embedded.computed / embedded.seconds, 1) if embedded.computed else 0.0,
             "seconds": round(embedded.seconds, 2),
+            "engine_ready_seconds": round(embedded.ready_seconds, 2),
             "model": f"{embedder.name} @ {embedder.revision}, {embedder.scheme}",
             **{k: round(v, 3) for k, v in embedded.coverage.items()},
             "parameters": dg.MetadataValue.json(stamp["params"]),
