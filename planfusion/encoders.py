@@ -18,9 +18,9 @@ import shutil
 import tempfile
 import warnings
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -172,8 +172,9 @@ def converted_model_dir(revision: str, cache: Path | None = None) -> Path:
     return (cache or model_cache_dir()) / f"all-MiniLM-L6-v2-{revision}-openvino-{ov.__version__.split('-')[0]}"
 
 
-def openvino_model(transformer, revision: str, cache: Path | None = None) -> Path:
-    """The OpenVINO IR of ``transformer`` (weights of ``revision``), converted once and cached on disk.
+def openvino_model(load_transformer: Callable[[], Any], revision: str, cache: Path | None = None) -> Path:
+    """The OpenVINO IR of the transformer ``load_transformer`` gives (weights of ``revision``), converted once
+    and cached on disk; the transformer (torch) is loaded only to convert.
 
     The conversion is written to a temporary folder, checked against torch fp32 on a probe batch (cosine
     >= 0.9999 per row), then renamed into place, so a reader never sees a half-written or wrong model and
@@ -192,7 +193,7 @@ def openvino_model(transformer, revision: str, cache: Path | None = None) -> Pat
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        _convert(transformer, staging / "model.xml")
+        _convert(load_transformer(), staging / "model.xml")
         try:
             staging.rename(target)
         except OSError:  # another process put its (checked) conversion there first

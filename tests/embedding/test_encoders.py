@@ -23,7 +23,7 @@ def torch_fp32() -> TaskEmbedder:
 def model_cache(torch_fp32, tmp_path_factory) -> Path:
     """One conversion shared by the tests that only use the converted model."""
     cache = tmp_path_factory.mktemp("models")
-    encoders.openvino_model(torch_fp32.model[0].auto_model, torch_fp32.revision, cache=cache)
+    encoders.openvino_model(lambda: torch_fp32.model[0].auto_model, torch_fp32.revision, cache=cache)
     return cache
 
 
@@ -55,10 +55,10 @@ def test_bf16_stays_within_cosine_0_999_of_torch_fp32(backend, torch_fp32, texts
 
 def test_the_converted_model_is_made_once_and_cached_by_revision(torch_fp32, tmp_path) -> None:
     transformer = torch_fp32.model[0].auto_model
-    xml = encoders.openvino_model(transformer, torch_fp32.revision, cache=tmp_path)
+    xml = encoders.openvino_model(lambda: transformer, torch_fp32.revision, cache=tmp_path)
     assert xml.exists() and torch_fp32.revision in xml.parent.name
     made = xml.stat().st_mtime_ns
-    assert encoders.openvino_model(transformer, torch_fp32.revision, cache=tmp_path) == xml
+    assert encoders.openvino_model(lambda: transformer, torch_fp32.revision, cache=tmp_path) == xml
     assert xml.stat().st_mtime_ns == made  # served from disk, not converted again
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left behind
     assert encoders.converted_model_dir("other-revision", cache=tmp_path) != xml.parent
@@ -70,7 +70,7 @@ def test_a_damaged_cached_model_is_converted_again(torch_fp32, model_cache, tmp_
                     encoders.converted_model_dir(torch_fp32.revision, tmp_path))
     xml = encoders.converted_model_dir(torch_fp32.revision, tmp_path) / "model.xml"
     xml.write_text("<net>truncated")
-    again = encoders.openvino_model(transformer, torch_fp32.revision, cache=tmp_path)
+    again = encoders.openvino_model(lambda: transformer, torch_fp32.revision, cache=tmp_path)
     ids, mask = np.array([[101, 7592, 102]]), np.array([[1, 1, 1]])
     expected = encoders.TorchEncoder(transformer, "fp32").encode(ids, mask)
     assert float((encoders.OpenVINOEncoder(again, "fp32").encode(ids, mask) * expected).sum()) > 0.9999
