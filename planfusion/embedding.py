@@ -118,6 +118,10 @@ class TaskEmbedder:
             return encoders.OpenVINOEncoder(xml, self.precision)
         return encoders.TorchEncoder(self.model[0].auto_model, self.precision)
 
+    def load(self) -> None:
+        """Load what embedding needs (tokenizer, special ids, engine), which otherwise loads on first use."""
+        _ = self.tokenizer, self._cls_sep, self.encoder
+
     def _word_pieces(self, texts: Sequence[str]) -> list[list[int]]:
         return [e.ids for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)] if texts else []
 

@@ -61,7 +61,7 @@ def embed_missing(con: duckdb.DuckDBPyConnection, family: str, embedder: TaskEmb
     done, shares = Embedded(kept=kept), {}
     if missing:
         loading = time.perf_counter()
-        _ = embedder.encoder  # loaded on first use: outside the clock of the rate
+        embedder.load()  # outside the clock of the rate
         done.ready_seconds = time.perf_counter() - loading
     start = time.perf_counter()
     for lo in range(0, len(missing), batch):

@@ -4,6 +4,7 @@ vectors under the same cache key."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -20,9 +21,23 @@ AWKWARD = [
     "UPPER lower MiXeD CamelCaseWords snake_case_words kebab-case-words",
     "numbers 3.14159 1,000,000 -42 1e-9 0x1F and urls https://example.com/a?b=c&d=e",
     "{\"json\": [1, 2, {\"nested\": null}], \"tool\": \"search_flights\"}",
+    "[CLS] literal [SEP] and [MASK] [sep] [PAD] tokens",
+    "cafe\u0301 combining, control \x07\x1b chars, \ufffd replacement, ｆｕｌｌ width, ﬁ ligature",
+    "w" * 100 + " " + "w" * 101,  # the longest word WordPiece splits, and one past it
     "x" * 3000,  # one word far past any truncation length
     " ".join(["word"] * 2000),  # far past 512 word pieces
 ]
+
+
+def _pipeline(tokenizer_json: str) -> dict:
+    """A tokenizer.json's pipeline without its call settings (truncation, padding), which the two switch off."""
+    return {k: v for k, v in json.loads(tokenizer_json).items() if k not in ("truncation", "padding")}
+
+
+def test_the_tokenizer_is_the_sentence_transformers_one() -> None:
+    """Same normalizer, pre-tokenizer, vocabulary and added tokens: the same ids for any text."""
+    embedder = TaskEmbedder(backend="torch", precision="fp32")
+    assert _pipeline(embedder.tokenizer.to_str()) == _pipeline(embedder.model.tokenizer.backend_tokenizer.to_str())
 
 
 def test_word_pieces_equal_the_sentence_transformers_tokenizer() -> None:
